@@ -1,0 +1,44 @@
+namespace Portal.Runbooks.Model;
+
+/// <summary>A runbook as a file: its slug plus its content. The unit of seed, import and export.</summary>
+public sealed class RunbookDocument
+{
+    public string Slug { get; set; } = string.Empty;
+
+    public string Category { get; set; } = string.Empty;
+
+    public int Position { get; set; }
+
+    public LocalizedText Title { get; set; } = new();
+
+    public LocalizedText Summary { get; set; } = new();
+
+    public List<LocalizedText> Symptoms { get; set; } = [];
+
+    public List<RunbookStep> Steps { get; set; } = [];
+
+    public List<RunbookSolution> Solutions { get; set; } = [];
+
+    public RunbookContent ToContent() => new()
+    {
+        Category = Category,
+        Position = Position,
+        Title = Title,
+        Summary = Summary,
+        Symptoms = Symptoms,
+        Steps = Steps,
+        Solutions = Solutions,
+    };
+
+    public static RunbookDocument From(string slug, RunbookContent content) => new()
+    {
+        Slug = slug,
+        Category = content.Category,
+        Position = content.Position,
+        Title = content.Title,
+        Summary = content.Summary,
+        Symptoms = content.Symptoms,
+        Steps = content.Steps,
+        Solutions = content.Solutions,
+    };
+}

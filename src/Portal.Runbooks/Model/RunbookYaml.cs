@@ -1,0 +1,40 @@
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Portal.Runbooks.Model;
+
+/// <summary>Reads and writes runbooks as YAML: the seed files, and (later) import/export.</summary>
+public static class RunbookYaml
+{
+    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .WithEnumNamingConvention(LowerCaseNamingConvention.Instance)
+        .Build();
+
+    private static readonly ISerializer Serializer = new SerializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .WithEnumNamingConvention(LowerCaseNamingConvention.Instance)
+        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitEmptyCollections | DefaultValuesHandling.OmitNull)
+        .Build();
+
+    /// <exception cref="YamlDotNet.Core.YamlException">The text is not a valid runbook document.</exception>
+    public static RunbookDocument ReadRunbook(string yaml) =>
+        Deserializer.Deserialize<RunbookDocument?>(yaml)
+        ?? throw new YamlDotNet.Core.YamlException("The document is empty.");
+
+    public static IReadOnlyList<Category> ReadCategories(string yaml) =>
+        Deserializer.Deserialize<List<CategoryDocument>?>(yaml)?
+            .Select(c => new Category(c.Key, c.Position, c.Title))
+            .ToList() ?? [];
+
+    public static string Write(RunbookDocument document) => Serializer.Serialize(document);
+
+    private sealed class CategoryDocument
+    {
+        public string Key { get; set; } = string.Empty;
+
+        public int Position { get; set; }
+
+        public LocalizedText Title { get; set; } = new();
+    }
+}

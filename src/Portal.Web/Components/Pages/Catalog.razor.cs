@@ -1,0 +1,95 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Localization;
+using Portal.Runbooks;
+using Portal.Runbooks.Model;
+using Portal.Runbooks.Search;
+using Portal.Web.Localization;
+
+namespace Portal.Web.Components.Pages;
+
+/// <summary>The runbook catalog: every runbook grouped by category, filtered by a symptom search.</summary>
+public sealed partial class Catalog
+{
+    private IReadOnlyList<Category> _categories = [];
+    private IReadOnlyList<RunbookVersion>? _runbooks;
+    private string? _error;
+    private string? _search;
+    private string? _appliedQuery;
+
+    [Inject] public required IRunbookCatalog Runbooks { get; init; }
+
+    [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
+
+    [Inject] public required NavigationManager Navigation { get; init; }
+
+    /// <summary>The search as it appears in the address bar (?q=), so a search can be shared.</summary>
+    [SupplyParameterFromQuery(Name = "q")]
+    public string? Query { get; set; }
+
+    private static string Language => PortalCultures.CurrentLanguage;
+
+    private bool IsSearching => RunbookSearch.Terms(_search).Length > 0;
+
+    private IReadOnlyList<CatalogGroup> Groups { get; set; } = [];
+
+    protected override async Task OnInitializedAsync() => await LoadAsync();
+
+    protected override void OnParametersSet()
+    {
+        if (Query != _appliedQuery)
+        {
+            _appliedQuery = Query;
+            _search = Query;
+            Regroup();
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        _error = null;
+        try
+        {
+            _categories = await Runbooks.ListCategoriesAsync();
+            _runbooks = await Runbooks.ListCurrentAsync();
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            _error = ex.Message;
+        }
+
+        Regroup();
+    }
+
+    private void OnSearchChanged(string? value)
+    {
+        _search = value;
+        _appliedQuery = string.IsNullOrWhiteSpace(value) ? null : value;
+        Regroup();
+        // Keep the address bar in step without a new history entry per keystroke.
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("q", _appliedQuery), replace: true);
+    }
+
+    private void Regroup()
+    {
+        if (_runbooks is null)
+        {
+            Groups = [];
+            return;
+        }
+
+        var matches = RunbookSearch.Filter(_runbooks, _search);
+        Groups = [.. _categories
+            .Select(c => new CatalogGroup(c, [.. matches.Where(r => r.Content.Category == c.Key)]))
+            .Concat(Uncategorised(matches))
+            .Where(g => g.Runbooks.Count > 0)];
+    }
+
+    /// <summary>Runbooks whose category is not (yet) defined still show, under their category key.</summary>
+    private IEnumerable<CatalogGroup> Uncategorised(IReadOnlyList<RunbookVersion> matches) =>
+        matches.Where(r => _categories.All(c => c.Key != r.Content.Category))
+            .GroupBy(r => r.Content.Category)
+            .Select(g => new CatalogGroup(
+                new Category(g.Key, int.MaxValue, LocalizedText.Of(g.Key, g.Key)), [.. g]));
+
+    private sealed record CatalogGroup(Category Category, IReadOnlyList<RunbookVersion> Runbooks);
+}

@@ -1,0 +1,45 @@
+using Portal.Runbooks;
+using Portal.Web.Api;
+using Portal.Web.Components;
+using Portal.Web.Health;
+using Portal.Web.Hosting;
+using Portal.Web.Localization;
+using Serilog;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Serve MudBlazor's and wwwroot-assets/ files from a build output in every environment, not only
+// in Development (scripts/run.sh runs the build output as Production). A published app has no
+// manifest for this and serves its copied wwwroot/ instead.
+builder.WebHost.UseStaticWebAssets();
+
+builder.AddPortalLogging();
+builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("Portal"));
+builder.Services.AddPortalRedis(builder.Configuration);
+builder.Services.AddPortalHealthChecks();
+builder.Services.AddPortalLocalization();
+builder.Services.AddPortalUi();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/error", createScopeForErrors: true);
+}
+
+app.UseSerilogRequestLogging();
+app.UsePortalLocalization();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapOpenApi();
+app.MapPortalHealthChecks();
+app.MapCultureEndpoints();
+app.MapRunbookApi();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+app.Run();
+
+/// <summary>Entry point; public so tests can host it with WebApplicationFactory.</summary>
+public partial class Program;
