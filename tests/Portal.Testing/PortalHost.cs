@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -29,23 +30,38 @@ public sealed class PortalHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseEnvironment("Development");
-            builder.UseSetting("ConnectionStrings:Portal", _database.ConnectionString);
-            builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.Redis ?? string.Empty);
-            foreach (var (key, value) in Settings)
-            {
-                builder.UseSetting(key, value);
-            }
-        });
-        _factory.UseKestrel(0);
+        _factory = new PortalFactory(_database.ConnectionString, Settings);
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         BaseAddress = new Uri(addresses.Addresses.First());
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+
+    /// <summary>The shipped Program on Kestrel, loopback only, on a port the OS picks.</summary>
+    private sealed class PortalFactory : WebApplicationFactory<Program>
+    {
+        private readonly string _connectionString;
+        private readonly Dictionary<string, string?> _settings;
+
+        public PortalFactory(string connectionString, Dictionary<string, string?> settings)
+        {
+            _connectionString = connectionString;
+            _settings = settings;
+            UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Development");
+            builder.UseSetting("ConnectionStrings:Portal", _connectionString);
+            builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.Redis ?? string.Empty);
+            foreach (var (key, value) in _settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
 
     public async Task DisposeAsync()
     {
