@@ -18,6 +18,7 @@ public static class RunbooksServiceCollectionExtensions
         services.AddSingleton<IRunbookCatalog>(sp => sp.GetRequiredService<RunbookStore>());
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<GuideSeeder>();
+        services.AddSingleton<IDatabaseSeed>(sp => sp.GetRequiredService<GuideSeeder>());
         services.AddSingleton<DatabaseState>();
         services.AddHostedService<DatabaseStartup>();
         return services;

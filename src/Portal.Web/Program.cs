@@ -3,7 +3,9 @@ using Portal.Web.Api;
 using Portal.Web.Components;
 using Portal.Web.Health;
 using Portal.Web.Hosting;
+using Portal.Web.Inventory;
 using Portal.Web.Localization;
+using Portal.Web.Runs;
 using Serilog;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +17,9 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.AddPortalLogging();
 builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("Portal"));
+builder.Services.AddPortalDataProtection(builder.Configuration);
+builder.Services.AddPortalInventory();
+builder.Services.AddPortalRuns(builder.Configuration);
 builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
 builder.Services.AddPortalLocalization();
@@ -37,6 +42,9 @@ app.MapOpenApi();
 app.MapPortalHealthChecks();
 app.MapCultureEndpoints();
 app.MapRunbookApi();
+app.MapProbeRunApi();
+app.MapInventoryApi();
+app.MapRunsHub();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -27,10 +27,13 @@ public sealed class PortalHost : IAsyncLifetime
     /// <summary>Extra settings for the host ("key" -> "value"), applied before start.</summary>
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>Extra services (e.g. a test probe), registered after the portal's own, before start.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
+
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
-        _factory = new PortalFactory(_database.ConnectionString, Settings);
+        _factory = new PortalFactory(_database.ConnectionString, Settings, ConfigureServices);
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         BaseAddress = new Uri(addresses.Addresses.First());
@@ -43,11 +46,13 @@ public sealed class PortalHost : IAsyncLifetime
     {
         private readonly string _connectionString;
         private readonly Dictionary<string, string?> _settings;
+        private readonly Action<IServiceCollection>? _services;
 
-        public PortalFactory(string connectionString, Dictionary<string, string?> settings)
+        public PortalFactory(string connectionString, Dictionary<string, string?> settings, Action<IServiceCollection>? services)
         {
             _connectionString = connectionString;
             _settings = settings;
+            _services = services;
             UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         }
 
@@ -56,9 +61,16 @@ public sealed class PortalHost : IAsyncLifetime
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Portal", _connectionString);
             builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.Redis ?? string.Empty);
+            // Each host keeps its own Data Protection keys, like a separate machine would.
+            builder.UseSetting("Portal:DataProtectionKeysPath", Path.Combine(Path.GetTempPath(), "portal-test-keys", Guid.NewGuid().ToString("N")));
             foreach (var (key, value) in _settings)
             {
                 builder.UseSetting(key, value);
+            }
+
+            if (_services is not null)
+            {
+                builder.ConfigureServices(_services);
             }
         }
     }

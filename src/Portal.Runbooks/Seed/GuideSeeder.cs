@@ -10,12 +10,14 @@ namespace Portal.Runbooks.Seed;
 /// at every start: a runbook nobody edited follows the seed files; one a person edited (its
 /// latest version is not from the seed) is never touched.
 /// </summary>
-public sealed class GuideSeeder(RunbookStore store, ILogger<GuideSeeder> logger)
+public sealed class GuideSeeder(RunbookStore store, ILogger<GuideSeeder> logger) : IDatabaseSeed
 {
     public const string SeedAuthor = "guide";
 
     public async Task<SeedResult> SeedAsync(CancellationToken ct = default) =>
         await SeedAsync(LoadCategories(), LoadRunbooks(), ct);
+
+    async Task IDatabaseSeed.SeedAsync(CancellationToken ct) => await SeedAsync(ct);
 
     /// <summary>Seeds the given documents; tests pass modified ones to prove edits are kept.</summary>
     public async Task<SeedResult> SeedAsync(

@@ -10,7 +10,7 @@ namespace Portal.Runbooks.Storage;
 /// needed most when things are broken) and keeps retrying in the background.
 /// </summary>
 public sealed class DatabaseStartup(
-    SchemaMigrator migrator, GuideSeeder seeder, DatabaseState state, ILogger<DatabaseStartup> logger) : BackgroundService
+    SchemaMigrator migrator, IEnumerable<IDatabaseSeed> seeds, DatabaseState state, ILogger<DatabaseStartup> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
@@ -37,10 +37,13 @@ public sealed class DatabaseStartup(
         try
         {
             var applied = await migrator.MigrateAsync(ct);
-            var seeded = await seeder.SeedAsync(ct);
+            foreach (var seed in seeds)
+            {
+                await seed.SeedAsync(ct);
+            }
+
             state.MarkReady();
-            logger.LogInformation("Database ready: {Migrations} migrations applied, {Runbooks} runbooks created",
-                applied.Count, seeded.Created.Count);
+            logger.LogInformation("Database ready: {Migrations} migrations applied", applied.Count);
             return true;
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)

@@ -1,0 +1,189 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Portal.Probes.Contract;
+using Portal.Web.Inventory;
+
+namespace Portal.Web.Api;
+
+/// <summary>The target inventory as an API, so teams can keep it as code. Passwords are write-only.</summary>
+public static partial class InventoryEndpoints
+{
+    public static IEndpointRouteBuilder MapInventoryApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/environments").WithTags("Inventory");
+        group.MapGet("/", async (InventoryStore store, CancellationToken ct) => TypedResults.Ok(await store.ListEnvironmentsAsync(ct)))
+            .WithName("ListEnvironments").WithSummary("Environments and how many targets each has.");
+        group.MapGet("/{environment}/targets", ListTargetsAsync)
+            .WithName("ListTargets").WithSummary("The targets of an environment (passwords never included; hasPassword says whether one is set).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/{environment}/targets/{name}", PutTargetAsync)
+            .WithName("PutTarget").WithSummary("Creates or replaces a target. password: omitted or null keeps the stored one, \"\" removes it.")
+            .ProducesValidationProblem();
+        group.MapDelete("/{environment}/targets/{name}", DeleteTargetAsync)
+            .WithName("DeleteTarget").WithSummary("Removes a target.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return endpoints;
+    }
+
+    internal static async Task<Results<Ok<List<TargetDto>>, ProblemHttpResult>> ListTargetsAsync(
+        string environment, InventoryStore store, CancellationToken ct)
+    {
+        if (!await store.EnvironmentExistsAsync(environment, ct))
+        {
+            return TypedResults.Problem(title: "Environment not found", detail: $"There is no environment '{Clip(environment)}'.", statusCode: 404);
+        }
+
+        return TypedResults.Ok((await store.ListTargetsAsync(environment, ct)).Select(TargetDto.From).ToList());
+    }
+
+    internal static async Task<Results<Ok<TargetDto>, ValidationProblem>> PutTargetAsync(
+        string environment, string name, TargetInput input, InventoryStore store, CancellationToken ct)
+    {
+        var errors = Validate(environment, name, input, out var kind);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The target was not saved");
+        }
+
+        await store.EnsureEnvironmentAsync(environment, "", ct);
+        var record = new TargetRecord
+        {
+            Environment = environment, Name = name, Role = input.Role!, Kind = kind,
+            Host = Blank(input.Host), Port = input.Port, BaseUrl = Blank(input.BaseUrl), Database = Blank(input.Database),
+            Username = Blank(input.Username), UseTls = input.UseTls, LogPaths = input.LogPaths ?? [], Units = input.Units ?? [],
+            AllowLoopback = input.AllowLoopback, AllowPrivate = input.AllowPrivate,
+        };
+        await store.UpsertTargetAsync(record, input.Password, ct);
+        return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteTargetAsync(
+        string environment, string name, InventoryStore store, CancellationToken ct) =>
+        await store.DeleteTargetAsync(environment, name, ct)
+            ? TypedResults.NoContent()
+            : TypedResults.Problem(title: "Target not found", detail: $"There is no target '{Clip(name)}' in '{Clip(environment)}'.", statusCode: 404);
+
+    /// <summary>Every field checked; bad input is answered per field and changes nothing.</summary>
+    internal static Dictionary<string, string[]> Validate(string environment, string name, TargetInput input, out TargetKind kind)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Error(string field, string message) => errors[field] = [message];
+
+        if (!Slug().IsMatch(environment))
+        {
+            Error("environment", "environment: lower-case letters, digits and '-', at most 63 characters.");
+        }
+
+        if (!Slug().IsMatch(name))
+        {
+            Error("name", "name: lower-case letters, digits and '-', at most 63 characters.");
+        }
+
+        if (input.Role is null || !Slug().IsMatch(input.Role))
+        {
+            Error("role", "role is required: lower-case letters, digits and '-', e.g. platform-redis.");
+        }
+
+        if (!Enum.TryParse(input.Kind, ignoreCase: true, out kind) || !Enum.IsDefined(kind) || int.TryParse(input.Kind, out _))
+        {
+            Error("kind", "kind must be one of: host, postgres, redis, http, prometheus.");
+        }
+
+        if (Blank(input.Host) is { } host && !HostName().IsMatch(host))
+        {
+            Error("host", "host must be a DNS name or an IP address, without scheme, port or path.");
+        }
+
+        if (input.Port is < 1 or > 65535)
+        {
+            Error("port", "port must be between 1 and 65535.");
+        }
+
+        if (Blank(input.BaseUrl) is { } url
+            && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo) || url.Any(char.IsControl)))
+        {
+            Error("baseUrl", "baseUrl must be an absolute http:// or https:// URL without credentials.");
+        }
+
+        if (kind is TargetKind.Http or TargetKind.Prometheus && Blank(input.BaseUrl) is null)
+        {
+            Error("baseUrl", "baseUrl is required for http and prometheus targets.");
+        }
+
+        if (kind is TargetKind.Postgres or TargetKind.Redis && Blank(input.Host) is null)
+        {
+            Error("host", "host is required for postgres and redis targets.");
+        }
+
+        foreach (var (field, value) in new[] { ("database", input.Database), ("username", input.Username) })
+        {
+            if (Blank(value) is { } v && !Identifier().IsMatch(v))
+            {
+                Error(field, $"{field}: letters, digits, '_', '-', '.', at most 63 characters.");
+            }
+        }
+
+        if (input.Password is { Length: > 1024 } || (input.Password?.Any(char.IsControl) ?? false))
+        {
+            Error("password", "password: at most 1024 characters, no control characters.");
+        }
+
+        if (input.LogPaths?.FirstOrDefault(p => !LogPath().IsMatch(p) || p.Contains("/../", StringComparison.Ordinal) || p.EndsWith("/..", StringComparison.Ordinal)) is { } badPath)
+        {
+            Error("logPaths", $"logPaths: '{Clip(badPath)}' is not an absolute file path (no '..', no special characters).");
+        }
+
+        if (input.Units?.FirstOrDefault(u => !Unit().IsMatch(u)) is { } badUnit)
+        {
+            Error("units", $"units: '{Clip(badUnit)}' is not a systemd unit name.");
+        }
+
+        return errors;
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex Slug();
+
+    [GeneratedRegex(@"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[?[0-9A-Fa-f:.]+\]?)$")]
+    private static partial Regex HostName();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,63}$")]
+    private static partial Regex Identifier();
+
+    [GeneratedRegex("^/[A-Za-z0-9_./@+-]{1,255}$")]
+    private static partial Regex LogPath();
+
+    [GeneratedRegex("^[A-Za-z0-9@._:-]{1,128}$")]
+    private static partial Regex Unit();
+}
+
+/// <summary>A target as written through the API. password is write-only.</summary>
+public sealed record TargetInput(
+    string? Role,
+    string? Kind,
+    string? Host = null,
+    int? Port = null,
+    string? BaseUrl = null,
+    string? Database = null,
+    string? Username = null,
+    string? Password = null,
+    bool UseTls = false,
+    List<string>? LogPaths = null,
+    List<string>? Units = null,
+    bool AllowLoopback = false,
+    bool AllowPrivate = false);
+
+/// <summary>A target as read through the API: never the password.</summary>
+public sealed record TargetDto(
+    string Environment, string Name, string Role, string Kind, string? Host, int? Port, string? BaseUrl, string? Database,
+    string? Username, bool HasPassword, bool UseTls, IReadOnlyList<string> LogPaths, IReadOnlyList<string> Units,
+    bool AllowLoopback, bool AllowPrivate, DateTimeOffset UpdatedAt)
+{
+    public static TargetDto From(TargetRecord t) => new(
+        t.Environment, t.Name, t.Role, InventoryStore.KindName(t.Kind), t.Host, t.Port, t.BaseUrl, t.Database, t.Username,
+        t.HasPassword, t.UseTls, t.LogPaths, t.Units, t.AllowLoopback, t.AllowPrivate, t.UpdatedAt);
+}

@@ -1,0 +1,182 @@
+using Dapper;
+using Npgsql;
+using Portal.Probes.Contract;
+
+namespace Portal.Web.Inventory;
+
+/// <summary>Environments and their targets in PostgreSQL. Passwords go in encrypted and come out only to probes.</summary>
+public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets)
+{
+    public async Task<IReadOnlyList<EnvironmentRecord>> ListEnvironmentsAsync(CancellationToken ct = default)
+    {
+        const string sql = """
+            SELECT e.name, e.description, count(t.name)::int AS target_count
+            FROM environments e LEFT JOIN targets t ON t.environment = e.name
+            GROUP BY e.name, e.description ORDER BY e.name
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Name, string Description, int TargetCount)>(new CommandDefinition(sql, cancellationToken: ct));
+        return [.. rows.Select(r => new EnvironmentRecord(r.Name, r.Description, r.TargetCount))];
+    }
+
+    public async Task EnsureEnvironmentAsync(string name, string description, CancellationToken ct = default)
+    {
+        const string sql = "INSERT INTO environments (name, description) VALUES (@name, @description) ON CONFLICT (name) DO NOTHING";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { name, description }, cancellationToken: ct));
+    }
+
+    public async Task<bool> EnvironmentExistsAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM environments WHERE name = @name)", new { name }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<TargetRecord>> ListTargetsAsync(string environment, CancellationToken ct = default)
+    {
+        var sql = $"SELECT {Columns} FROM targets WHERE environment = @environment ORDER BY name";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<TargetRow>(new CommandDefinition(sql, new { environment }, cancellationToken: ct));
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    public async Task<TargetRecord?> GetTargetAsync(string environment, string name, CancellationToken ct = default) =>
+        (await GetRowAsync(environment, name, ct))?.ToRecord();
+
+    /// <summary>The target with its password decrypted, for a probe about to run. Null when unknown.</summary>
+    public async Task<ProbeTarget?> ResolveAsync(string environment, string name, CancellationToken ct = default)
+    {
+        var row = await GetRowAsync(environment, name, ct);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var record = row.ToRecord();
+        return new ProbeTarget
+        {
+            Environment = record.Environment,
+            Name = record.Name,
+            Role = record.Role,
+            Kind = record.Kind,
+            Host = record.Host,
+            Port = record.Port,
+            BaseUrl = record.BaseUrl,
+            Database = record.Database,
+            Username = record.Username,
+            Password = row.PasswordProtected is { } p ? new Secret(secrets.Unprotect(p)) : null,
+            UseTls = record.UseTls,
+            LogPaths = record.LogPaths,
+            Units = record.Units,
+            AllowLoopback = record.AllowLoopback,
+            AllowPrivate = record.AllowPrivate,
+        };
+    }
+
+    /// <summary>
+    /// Creates or replaces a target. <paramref name="password"/>: null keeps the stored one, empty
+    /// removes it, anything else replaces it (write-only: it is never read back out).
+    /// </summary>
+    public async Task UpsertTargetAsync(TargetRecord target, string? password, CancellationToken ct = default)
+    {
+        const string sql = """
+            INSERT INTO targets (environment, name, role, kind, host, port, base_url, database, username, password_protected,
+                                 use_tls, log_paths, units, allow_loopback, allow_private, updated_at)
+            VALUES (@Environment, @Name, @Role, @Kind, @Host, @Port, @BaseUrl, @Database, @Username, @Password,
+                    @UseTls, @LogPaths, @Units, @AllowLoopback, @AllowPrivate, now())
+            ON CONFLICT (environment, name) DO UPDATE SET
+                role = excluded.role, kind = excluded.kind, host = excluded.host, port = excluded.port,
+                base_url = excluded.base_url, database = excluded.database, username = excluded.username,
+                password_protected = CASE WHEN @KeepPassword THEN targets.password_protected ELSE excluded.password_protected END,
+                use_tls = excluded.use_tls, log_paths = excluded.log_paths, units = excluded.units,
+                allow_loopback = excluded.allow_loopback, allow_private = excluded.allow_private, updated_at = now()
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            target.Environment,
+            target.Name,
+            target.Role,
+            Kind = KindName(target.Kind),
+            target.Host,
+            target.Port,
+            target.BaseUrl,
+            target.Database,
+            target.Username,
+            Password = string.IsNullOrEmpty(password) ? null : secrets.Protect(password),
+            KeepPassword = password is null,
+            target.UseTls,
+            LogPaths = target.LogPaths.ToArray(),
+            Units = target.Units.ToArray(),
+            target.AllowLoopback,
+            target.AllowPrivate,
+        }, cancellationToken: ct));
+    }
+
+    public async Task<bool> DeleteTargetAsync(string environment, string name, CancellationToken ct = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM targets WHERE environment = @environment AND name = @name", new { environment, name }, cancellationToken: ct)) > 0;
+    }
+
+    public static string KindName(TargetKind kind) => kind.ToString().ToLowerInvariant();
+
+    private async Task<TargetRow?> GetRowAsync(string environment, string name, CancellationToken ct)
+    {
+        var sql = $"SELECT {Columns} FROM targets WHERE environment = @environment AND name = @name";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<TargetRow>(new CommandDefinition(sql, new { environment, name }, cancellationToken: ct));
+    }
+
+    private const string Columns = $"""
+        environment AS {nameof(TargetRow.Environment)}, name AS {nameof(TargetRow.Name)}, role AS {nameof(TargetRow.Role)},
+        kind AS {nameof(TargetRow.Kind)}, host AS {nameof(TargetRow.Host)}, port AS {nameof(TargetRow.Port)},
+        base_url AS {nameof(TargetRow.BaseUrl)}, database AS {nameof(TargetRow.Database)}, username AS {nameof(TargetRow.Username)},
+        password_protected AS {nameof(TargetRow.PasswordProtected)}, use_tls AS {nameof(TargetRow.UseTls)},
+        log_paths AS {nameof(TargetRow.LogPaths)}, units AS {nameof(TargetRow.Units)},
+        allow_loopback AS {nameof(TargetRow.AllowLoopback)}, allow_private AS {nameof(TargetRow.AllowPrivate)},
+        updated_at AS {nameof(TargetRow.UpdatedAt)}
+        """;
+
+    private sealed class TargetRow
+    {
+        public string Environment { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string Role { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public string? Host { get; init; }
+        public int? Port { get; init; }
+        public string? BaseUrl { get; init; }
+        public string? Database { get; init; }
+        public string? Username { get; init; }
+        public string? PasswordProtected { get; init; }
+        public bool UseTls { get; init; }
+        public string[] LogPaths { get; init; } = [];
+        public string[] Units { get; init; } = [];
+        public bool AllowLoopback { get; init; }
+        public bool AllowPrivate { get; init; }
+        public DateTime UpdatedAt { get; init; }
+
+        public TargetRecord ToRecord() => new()
+        {
+            Environment = Environment,
+            Name = Name,
+            Role = Role,
+            Kind = Enum.Parse<TargetKind>(Kind, ignoreCase: true),
+            Host = Host,
+            Port = Port,
+            BaseUrl = BaseUrl,
+            Database = Database,
+            Username = Username,
+            HasPassword = PasswordProtected is not null,
+            UseTls = UseTls,
+            LogPaths = LogPaths,
+            Units = Units,
+            AllowLoopback = AllowLoopback,
+            AllowPrivate = AllowPrivate,
+            UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc)),
+        };
+    }
+}

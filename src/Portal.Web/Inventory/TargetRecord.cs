@@ -1,0 +1,41 @@
+using Portal.Probes.Contract;
+
+namespace Portal.Web.Inventory;
+
+/// <summary>A target as stored. The password is kept encrypted and is never part of this record.</summary>
+public sealed record TargetRecord
+{
+    public required string Environment { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string Role { get; init; }
+
+    public required TargetKind Kind { get; init; }
+
+    public string? Host { get; init; }
+
+    public int? Port { get; init; }
+
+    public string? BaseUrl { get; init; }
+
+    public string? Database { get; init; }
+
+    public string? Username { get; init; }
+
+    public bool HasPassword { get; init; }
+
+    public bool UseTls { get; init; }
+
+    public IReadOnlyList<string> LogPaths { get; init; } = [];
+
+    public IReadOnlyList<string> Units { get; init; } = [];
+
+    public bool AllowLoopback { get; init; }
+
+    public bool AllowPrivate { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
+
+public sealed record EnvironmentRecord(string Name, string Description, int TargetCount);

@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Portal.Probes;
+using Portal.Probes.Contract;
+using Portal.Probes.Network;
+using Portal.Web.Inventory;
+using Serilog.Context;
+
+namespace Portal.Web.Runs;
+
+/// <summary>
+/// Runs probes. Wraps every probe with: validation, a run id and sequence numbers, a time limit,
+/// cancellation, output limits (head and tail kept, drops counted and said), redaction of secrets
+/// before any event leaves it, persistence of the run and its events, and the live feed.
+/// </summary>
+public sealed class ProbeRunner(
+    ProbeCatalog catalog,
+    InventoryStore inventory,
+    NetworkGuard guard,
+    RunStore store,
+    RunRegistry registry,
+    RunnerOptions options,
+    IHostApplicationLifetime lifetime,
+    ILogger<ProbeRunner> logger)
+{
+    private readonly ConcurrentDictionary<Guid, Task> _running = new();
+
+    public async Task<RunStartResult> StartAsync(RunRequest request, string user, CancellationToken ct)
+    {
+        if (catalog.Find(request.Kind) is not { } probe)
+        {
+            return RunStartResult.Refused("kind", $"There is no probe '{Shorten(request.Kind)}'.");
+        }
+
+        var validation = ParameterValidator.Validate(probe.Descriptor, request.Parameters);
+        if (!validation.IsValid)
+        {
+            return new RunStartResult(null, validation.Errors);
+        }
+
+        var target = await inventory.ResolveAsync(request.Environment, request.Target, ct);
+        if (target is null)
+        {
+            return RunStartResult.Refused("target", $"There is no target '{Shorten(request.Target)}' in environment '{Shorten(request.Environment)}'.");
+        }
+
+        if (!Fits(probe.Descriptor, target))
+        {
+            return RunStartResult.Refused("target",
+                $"'{probe.Descriptor.Kind}' runs against {string.Join(" or ", probe.Descriptor.TargetKinds)} targets; '{target.Name}' is {target.Kind}.");
+        }
+
+        var max = probe.Descriptor.MaxTimeout;
+        if (request.TimeoutSeconds is { } seconds && (seconds < 1 || seconds > max.TotalSeconds))
+        {
+            return RunStartResult.Refused("timeoutSeconds", $"timeoutSeconds must be between 1 and {max.TotalSeconds:0}.");
+        }
+
+        var timeout = request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : probe.Descriptor.DefaultTimeout;
+        var secretNames = probe.Descriptor.Parameters.Where(p => p.Secret).Select(p => p.Name).ToHashSet();
+        var redactor = new Redactor(target.SecretValues.Concat(validation.Values.Where(v => secretNames.Contains(v.Key)).Select(v => v.Value)));
+        var run = new RunRecord(
+            Guid.CreateVersion7(), probe.Descriptor.Kind, target.Environment, target.Name,
+            validation.Values.ToDictionary(v => v.Key, v => secretNames.Contains(v.Key) ? Redactor.Mask : redactor.Redact(v.Value)!),
+            user, DateTimeOffset.UtcNow, null, RunStatus.Running, "", new Dictionary<string, string>(), 0, 0);
+        await store.InsertAsync(run, ct);
+
+        var feed = registry.Open(run.Id);
+        var probeRequest = new ProbeRequest { Target = target, Parameters = validation.Values, Network = guard, Timeout = timeout };
+        // The run outlives the request that started it: it is not tied to the caller's token.
+        _running[run.Id] = Task.Run(() => ExecuteAsync(probe, probeRequest, run, feed, redactor), CancellationToken.None);
+        return new RunStartResult(run.Id, new Dictionary<string, string>());
+    }
+
+    /// <summary>Asks a run to stop; it records itself as cancelled. False when it is not running here.</summary>
+    public bool Cancel(Guid runId) => registry.Cancel(runId);
+
+    /// <summary>Cancels every running probe and waits for each to record how it ended (graceful shutdown).</summary>
+    public async Task StopAllAsync(TimeSpan wait)
+    {
+        registry.CancelAll();
+        await Task.WhenAny(Task.WhenAll(_running.Values), Task.Delay(wait));
+    }
+
+    /// <summary>Host-level probes (Host) run on the machine of any target; the others need their own kind.</summary>
+    public static bool Fits(ProbeDescriptor probe, ProbeTarget target) =>
+        probe.TargetKinds.Contains(target.Kind) || probe.TargetKinds.Contains(TargetKind.Host);
+
+    private async Task ExecuteAsync(IProbe probe, ProbeRequest request, RunRecord run, RunFeed feed, Redactor redactor)
+    {
+        using var runScope = LogContext.PushProperty("RunId", run.Id);
+        using var cancel = registry.CancellationFor(run.Id, lifetime.ApplicationStopping);
+        using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
+        timeLimit.CancelAfter(request.Timeout);
+
+        var output = new RunOutput(run.Id, feed, redactor, options);
+        var persist = Task.Run(() => PersistAsync(output.Persisted.Reader), CancellationToken.None);
+        output.Status("started", $"{run.Kind} on {run.Environment}/{run.Target}");
+
+        string status;
+        string summary;
+        try
+        {
+            Verdict? verdict = null;
+            await foreach (var e in probe.RunAsync(request, timeLimit.Token).WithCancellation(timeLimit.Token))
+            {
+                if (e is Verdict v)
+                {
+                    verdict = v;
+                }
+
+                output.Add(e);
+            }
+
+            verdict ??= output.Add(new Verdict(VerdictStatus.Error, "The probe ended without a verdict."));
+            (status, summary) = (verdict.Status.ToString().ToLowerInvariant(), verdict.Summary);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            (status, summary) = (RunStatus.Cancelled, lifetime.ApplicationStopping.IsCancellationRequested
+                ? "Cancelled: the portal is shutting down."
+                : "Cancelled by a person before the probe finished.");
+        }
+        catch (OperationCanceledException) when (timeLimit.IsCancellationRequested)
+        {
+            (status, summary) = (RunStatus.Timeout, $"Stopped at the time limit of {request.Timeout.TotalSeconds:0} s.");
+        }
+        catch (Exception ex)
+        {
+            // A probe must not throw; when one does, the run still ends with a reason.
+            logger.LogError(ex, "Probe {Kind} threw", run.Kind);
+            output.Add(new Verdict(VerdictStatus.Error, $"The probe failed: {ex.Message}"));
+            (status, summary) = ("error", $"The probe failed: {ex.Message}");
+        }
+
+        summary = redactor.Redact(summary)!;
+        output.Finish(status, summary);
+        await persist;
+        await store.FinishAsync(run.Id, status, summary, output.Findings, output.OutputLines, output.DroppedLines, DateTimeOffset.UtcNow, CancellationToken.None);
+        registry.Complete(run.Id);
+        _running.TryRemove(run.Id, out _);
+        logger.LogInformation("Run {Kind} on {Environment}/{Target} ended {Status}: {Summary}", run.Kind, run.Environment, run.Target, status, summary);
+    }
+
+    /// <summary>Writes events in batches; the last batch is written before the run is marked finished.</summary>
+    private async Task PersistAsync(ChannelReader<RunEvent> events)
+    {
+        var batch = new List<RunEvent>(options.PersistBatchSize);
+        while (await events.WaitToReadAsync())
+        {
+            while (batch.Count < options.PersistBatchSize && events.TryRead(out var e))
+            {
+                batch.Add(e);
+            }
+
+            try
+            {
+                await store.AppendEventsAsync(batch, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // Live viewers still get everything; only the replay copy misses this batch.
+                logger.LogWarning(ex, "Could not store {Count} run events", batch.Count);
+            }
+
+            batch.Clear();
+            if (events.TryPeek(out _) is false)
+            {
+                await Task.Delay(options.PersistInterval);
+            }
+        }
+    }
+
+    private static string Shorten(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64] + "…";
+}

@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+
+namespace Portal.Web.Runs;
+
+/// <summary>
+/// Reads a run for a viewer: every event after <c>fromSeq</c> exactly once, in order, in batches no
+/// more often than a minimum interval (one UI render or hub message per batch). Live events come
+/// from the in-memory feed; what the feed no longer holds (or a run that ran before a restart)
+/// comes from the database.
+/// </summary>
+public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider time)
+{
+    private const int MaxBatch = 1_000;
+    private static readonly TimeSpan NotLivePoll = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Completes after the run's last event. The caller cancels <paramref name="ct"/> to stop
+    /// watching earlier (a component being disposed, a hub client going away).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such run.</exception>
+    public async IAsyncEnumerable<IReadOnlyList<RunEvent>> ReadAsync(
+        Guid runId, long fromSeq, TimeSpan minInterval, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var last = Math.Max(0, fromSeq);
+        var lastYield = DateTimeOffset.MinValue;
+        while (!ct.IsCancellationRequested)
+        {
+            var feed = registry.Find(runId);
+            var batch = feed is not null && last + 1 >= feed.OldestSeq
+                ? feed.ReadAfter(last, MaxBatch)
+                : await store.ReadEventsAsync(runId, last, MaxBatch, ct);
+
+            if (batch.Count > 0)
+            {
+                var wait = minInterval - (time.GetUtcNow() - lastYield);
+                if (wait > TimeSpan.Zero && !batch[^1].IsTerminal)
+                {
+                    // Coalesce: wait out the interval, then send everything that arrived meanwhile.
+                    await Task.Delay(wait, time, ct);
+                    continue;
+                }
+
+                lastYield = time.GetUtcNow();
+                last = batch[^1].Seq;
+                yield return batch;
+                if (batch[^1].IsTerminal)
+                {
+                    yield break;
+                }
+
+                continue;
+            }
+
+            if (feed is not null)
+            {
+                await feed.WaitAsync(last, ct);
+                continue;
+            }
+
+            // Not live on this instance: finished (and fully read), unknown, or running elsewhere.
+            var run = await store.GetAsync(runId, ct) ?? throw new KeyNotFoundException($"There is no run {runId}.");
+            if (run.Status != RunStatus.Running)
+            {
+                yield break;
+            }
+
+            await Task.Delay(NotLivePoll, time, ct);
+        }
+    }
+}
