@@ -13,6 +13,7 @@ public static class RunbooksServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddRunbooks(this IServiceCollection services, string connectionString)
     {
+        services.AddSingleton(new PortalDatabase(connectionString));
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = "portal" }.Build());
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<IRunbookCatalog>(sp => sp.GetRequiredService<RunbookStore>());

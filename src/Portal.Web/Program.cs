@@ -33,6 +33,7 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
 }
 
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseSerilogRequestLogging();
 app.UsePortalLocalization();
 app.UseAntiforgery();
@@ -43,6 +44,7 @@ app.MapPortalHealthChecks();
 app.MapCultureEndpoints();
 app.MapRunbookApi();
 app.MapProbeRunApi();
+app.MapRunOutputDownload();
 app.MapInventoryApi();
 app.MapRunsHub();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

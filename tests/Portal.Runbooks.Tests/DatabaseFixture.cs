@@ -21,7 +21,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
-        Migrator = new SchemaMigrator(_database.DataSource, NullLogger<SchemaMigrator>.Instance);
+        Migrator = new SchemaMigrator(_database.DataSource, new PortalDatabase(_database.ConnectionString), NullLogger<SchemaMigrator>.Instance);
         Store = new RunbookStore(_database.DataSource);
         Seeder = new GuideSeeder(Store, NullLogger<GuideSeeder>.Instance);
     }

@@ -45,14 +45,14 @@ public sealed class CatalogTests : PortalTestContext
     [InlineData("端口", "service-start")]
     [InlineData("连接池", "database-connection")]
     [InlineData("certificate", "tls")]
-    public void Search_SymptomWord_ShowsTheMatchingRunbookFirst(string query, string slug)
+    public async Task Search_SymptomWord_ShowsTheMatchingRunbookFirst(string query, string slug)
     {
         UseCulture("en");
         var cut = Render<Catalog>();
 
         Search(cut, query);
 
-        cut.WaitForAssertion(() =>
+        await cut.WaitForAssertionAsync(() =>
         {
             Assert.Equal(slug, Slugs(cut)[0]);
             Assert.True(Slugs(cut).Length < 13);
@@ -73,20 +73,20 @@ public sealed class CatalogTests : PortalTestContext
     }
 
     [Fact]
-    public void Search_NothingMatches_SaysSoAndClearingRestoresEverything()
+    public async Task Search_NothingMatches_SaysSoAndClearingRestoresEverything()
     {
         UseCulture("en");
         var cut = Render<Catalog>();
 
         Search(cut, "kubernetes-operator-xyz");
-        cut.WaitForAssertion(() => Assert.Contains("kubernetes-operator-xyz", cut.Find("[data-testid=catalog-no-match]").TextContent, StringComparison.Ordinal));
+        await cut.WaitForAssertionAsync(() => Assert.Contains("kubernetes-operator-xyz", cut.Find("[data-testid=catalog-no-match]").TextContent, StringComparison.Ordinal));
         cut.Find("[data-testid=catalog-no-match] button").Click();
 
-        cut.WaitForAssertion(() => Assert.Equal(13, Slugs(cut).Length));
+        await cut.WaitForAssertionAsync(() => Assert.Equal(13, Slugs(cut).Length));
     }
 
     [Fact]
-    public void Load_DatabaseDown_ShowsWhyAndRetryRecovers()
+    public async Task Load_DatabaseDown_ShowsWhyAndRetryRecovers()
     {
         UseCulture("en");
         Catalog.Failure = new NpgsqlException("Connection refused 127.0.0.1:15432");
@@ -99,7 +99,7 @@ public sealed class CatalogTests : PortalTestContext
 
         Catalog.Failure = null;
         cut.Find("[data-testid=catalog-error] button").Click();
-        cut.WaitForAssertion(() => Assert.Equal(13, Slugs(cut).Length));
+        await cut.WaitForAssertionAsync(() => Assert.Equal(13, Slugs(cut).Length));
     }
 
     [Fact]

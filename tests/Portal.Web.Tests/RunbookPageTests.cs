@@ -71,7 +71,7 @@ public sealed class RunbookPageTests : PortalTestContext
     }
 
     [Fact]
-    public void Render_DatabaseDown_ShowsTheErrorWithRetry()
+    public async Task Render_DatabaseDown_ShowsTheErrorWithRetry()
     {
         UseCulture("en");
         Catalog.Failure = new NpgsqlException("timeout");
@@ -81,6 +81,6 @@ public sealed class RunbookPageTests : PortalTestContext
         Assert.Contains("timeout", cut.Find("[data-testid=runbook-error]").TextContent, StringComparison.Ordinal);
         Catalog.Failure = null;
         cut.Find("[data-testid=runbook-error] button").Click();
-        cut.WaitForAssertion(() => Assert.Equal("SSL/TLS problems", cut.Find("h1").TextContent.Trim()));
+        await cut.WaitForAssertionAsync(() => Assert.Equal("SSL/TLS problems", cut.Find("h1").TextContent.Trim()));
     }
 }

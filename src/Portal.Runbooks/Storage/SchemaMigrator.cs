@@ -10,12 +10,13 @@ namespace Portal.Runbooks.Storage;
 /// Applies the numbered SQL files in Migrations/ that the journal table (schema_migrations) has
 /// not seen yet. Running it again is a no-op; two portals starting at once take turns.
 /// </summary>
-public sealed class SchemaMigrator(NpgsqlDataSource db, ILogger<SchemaMigrator> logger)
+public sealed class SchemaMigrator(NpgsqlDataSource db, PortalDatabase database, ILogger<SchemaMigrator> logger)
 {
     // Any fixed 64-bit number; it names the lock that serialises migrations across instances.
     private const long MigrationLockKey = 0x706f7274616c_01;
 
     /// <returns>The names of the scripts applied by this call.</returns>
+    /// <remarks>DbUp opens its own connections from the full connection string (the data source's hides the password).</remarks>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken ct = default)
     {
         await using var lockConnection = await db.OpenConnectionAsync(ct);
@@ -28,7 +29,7 @@ public sealed class SchemaMigrator(NpgsqlDataSource db, ILogger<SchemaMigrator> 
         try
         {
             var upgrader = DeployChanges.To
-                .PostgresqlDatabase(db.ConnectionString)
+                .PostgresqlDatabase(database.ConnectionString)
                 .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Migrations.", StringComparison.Ordinal))
                 .JournalToPostgresqlTable("public", "schema_migrations")
                 .WithTransactionPerScript()

@@ -8,7 +8,7 @@ namespace Portal.Web.Runs;
 /// from the in-memory feed; what the feed no longer holds (or a run that ran before a restart)
 /// comes from the database.
 /// </summary>
-public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider time)
+public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider time) : IRunEventSource
 {
     private const int MaxBatch = 1_000;
     private static readonly TimeSpan NotLivePoll = TimeSpan.FromMilliseconds(500);

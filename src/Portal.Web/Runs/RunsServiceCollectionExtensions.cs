@@ -19,6 +19,7 @@ public static class RunsServiceCollectionExtensions
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunRegistry>();
         services.AddSingleton<RunStream>();
+        services.AddSingleton<IRunEventSource>(sp => sp.GetRequiredService<RunStream>());
         services.AddSingleton<ProbeRunner>();
         services.AddSingleton<IDatabaseSeed, InterruptedRunsCleanup>();
         services.AddHostedService<RunnerShutdown>();

@@ -25,6 +25,7 @@ public static class PortalTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#90caf9",
+            PrimaryContrastText = "rgba(0,0,0,0.87)",
             Success = "#66bb6a",
             Warning = "#ffb74d",
             Error = "#ef5350",
@@ -33,6 +34,8 @@ public static class PortalTheme
         Typography = new Typography
         {
             Default = new DefaultTypography { FontFamily = FontFamily },
+            // Capitals make Chinese-and-English labels ("REDIS连接问题") harder to read.
+            Button = new ButtonTypography { TextTransform = "none" },
         },
     };
 }

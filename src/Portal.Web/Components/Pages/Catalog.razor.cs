@@ -10,8 +10,6 @@ namespace Portal.Web.Components.Pages;
 /// <summary>The runbook catalog: every runbook grouped by category, filtered by a symptom search.</summary>
 public sealed partial class Catalog
 {
-    private IReadOnlyList<Category> _categories = [];
-    private IReadOnlyList<RunbookVersion>? _runbooks;
     private string? _error;
     private string? _search;
     private string? _appliedQuery;
@@ -26,13 +24,34 @@ public sealed partial class Catalog
     [SupplyParameterFromQuery(Name = "q")]
     public string? Query { get; set; }
 
+    /// <summary>
+    /// Loaded while prerendering and carried into the interactive render, so the page does not
+    /// blank out and load again when the circuit starts.
+    /// </summary>
+    [PersistentState]
+    public CatalogData? Data { get; set; }
+
+    private IReadOnlyList<Category> Categories => Data?.Categories ?? [];
+
+    private IReadOnlyList<RunbookVersion>? AllRunbooks => Data?.Runbooks;
+
     private static string Language => PortalCultures.CurrentLanguage;
 
     private bool IsSearching => RunbookSearch.Terms(_search).Length > 0;
 
     private IReadOnlyList<CatalogGroup> Groups { get; set; } = [];
 
-    protected override async Task OnInitializedAsync() => await LoadAsync();
+    protected override async Task OnInitializedAsync()
+    {
+        if (Data is null)
+        {
+            await LoadAsync();
+        }
+        else
+        {
+            Regroup();
+        }
+    }
 
     protected override void OnParametersSet()
     {
@@ -49,8 +68,7 @@ public sealed partial class Catalog
         _error = null;
         try
         {
-            _categories = await Runbooks.ListCategoriesAsync();
-            _runbooks = await Runbooks.ListCurrentAsync();
+            Data = new CatalogData([.. await Runbooks.ListCategoriesAsync()], [.. await Runbooks.ListCurrentAsync()]);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -71,14 +89,14 @@ public sealed partial class Catalog
 
     private void Regroup()
     {
-        if (_runbooks is null)
+        if (AllRunbooks is null)
         {
             Groups = [];
             return;
         }
 
-        var matches = RunbookSearch.Filter(_runbooks, _search);
-        Groups = [.. _categories
+        var matches = RunbookSearch.Filter(AllRunbooks, _search);
+        Groups = [.. Categories
             .Select(c => new CatalogGroup(c, [.. matches.Where(r => r.Content.Category == c.Key)]))
             .Concat(Uncategorised(matches))
             .Where(g => g.Runbooks.Count > 0)];
@@ -86,10 +104,12 @@ public sealed partial class Catalog
 
     /// <summary>Runbooks whose category is not (yet) defined still show, under their category key.</summary>
     private IEnumerable<CatalogGroup> Uncategorised(IReadOnlyList<RunbookVersion> matches) =>
-        matches.Where(r => _categories.All(c => c.Key != r.Content.Category))
+        matches.Where(r => Categories.All(c => c.Key != r.Content.Category))
             .GroupBy(r => r.Content.Category)
             .Select(g => new CatalogGroup(
                 new Category(g.Key, int.MaxValue, LocalizedText.Of(g.Key, g.Key)), [.. g]));
 
     private sealed record CatalogGroup(Category Category, IReadOnlyList<RunbookVersion> Runbooks);
+
+    public sealed record CatalogData(List<Category> Categories, List<RunbookVersion> Runbooks);
 }

@@ -10,9 +10,6 @@ namespace Portal.Web.Components.Pages;
 /// <summary>One runbook: symptoms, diagnostic steps (with the probe each will run) and solutions.</summary>
 public sealed partial class RunbookPage
 {
-    private RunbookVersion? _runbook;
-    private IReadOnlyList<Category> _categories = [];
-    private Dictionary<string, string> _titles = [];
     private bool _loading = true;
     private string? _error;
 
@@ -22,16 +19,37 @@ public sealed partial class RunbookPage
 
     [Parameter] public required string Slug { get; set; }
 
+    /// <summary>Loaded while prerendering and carried into the interactive render (no flicker, no second load).</summary>
+    [PersistentState]
+    public RunbookPageData? Data { get; set; }
+
+    private RunbookVersion? _runbook => Data?.Runbook;
+
+    private IReadOnlyList<Category> _categories => Data?.Categories ?? [];
+
+    private Dictionary<string, string> _titles => Data?.Titles ?? [];
+
     private static string Language => PortalCultures.CurrentLanguage;
+
+    private string Author => _runbook?.Author == Portal.Runbooks.Seed.GuideSeeder.SeedAuthor ? L["Runbook.GuideAuthor"] : _runbook?.Author ?? "";
 
     private List<BreadcrumbItem> Breadcrumbs =>
     [
         new(L["Nav.Runbooks"], "/"),
         new(_categories.FirstOrDefault(c => c.Key == _runbook?.Content.Category)?.Title.In(Language)
-            ?? _runbook?.Content.Category ?? "", $"/?q=", disabled: true),
+            ?? _runbook?.Content.Category ?? "", href: null, disabled: true),
     ];
 
-    protected override async Task OnParametersSetAsync() => await LoadAsync();
+    protected override async Task OnParametersSetAsync()
+    {
+        if (Data?.Slug == Slug)
+        {
+            _loading = false;
+            return;
+        }
+
+        await LoadAsync();
+    }
 
     private async Task LoadAsync()
     {
@@ -39,15 +57,13 @@ public sealed partial class RunbookPage
         _error = null;
         try
         {
-            _runbook = await Runbooks.GetCurrentAsync(Slug);
-            if (_runbook is { Archived: true })
-            {
-                _runbook = null;
-            }
-
-            _categories = await Runbooks.ListCategoriesAsync();
-            // Titles of every runbook, so "see also" links read as names rather than slugs.
-            _titles = (await Runbooks.ListCurrentAsync()).ToDictionary(r => r.Slug, r => r.Content.Title.In(Language));
+            var runbook = await Runbooks.GetCurrentAsync(Slug);
+            Data = new RunbookPageData(
+                Slug,
+                runbook is { Archived: true } ? null : runbook,
+                [.. await Runbooks.ListCategoriesAsync()],
+                // Titles of every runbook, so "see also" links read as names rather than slugs.
+                (await Runbooks.ListCurrentAsync()).ToDictionary(r => r.Slug, r => r.Content.Title.In(Language)));
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -58,4 +74,6 @@ public sealed partial class RunbookPage
             _loading = false;
         }
     }
+
+    public sealed record RunbookPageData(string Slug, RunbookVersion? Runbook, List<Category> Categories, Dictionary<string, string> Titles);
 }

@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Localization;
+using Microsoft.JSInterop;
+using MudBlazor;
+using Portal.Web.Localization;
+using Portal.Web.Runs;
+
+namespace Portal.Web.Components.Live;
+
+/// <summary>
+/// A run's live output: status, verdict, findings, metrics and the output lines as they arrive.
+/// One background reader per component pulls batches (at most one every 100 ms) and renders once
+/// per batch; output scrolls along unless the reader scrolled up. Disposing stops the reader.
+/// </summary>
+public sealed partial class RunViewer : IAsyncDisposable
+{
+    private static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly CancellationTokenSource _stop = new();
+    private RunView _view = new();
+    private Task? _reader;
+    private Guid _watching;
+    private ElementReference _output;
+    private IJSObjectReference? _js;
+    private bool _connected;
+    private bool _stopping;
+    private bool _scrollPending;
+    private string? _error;
+
+    [Inject] public required IRunEventSource Events { get; init; }
+
+    [Inject] public required ProbeRunner Runner { get; init; }
+
+    [Inject] public required IJSRuntime Js { get; init; }
+
+    [Inject] public required ISnackbar Snackbar { get; init; }
+
+    [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
+
+    [Parameter, EditorRequired] public Guid RunId { get; set; }
+
+    [Parameter] public string? Title { get; set; }
+
+    /// <summary>Called once when the run has ended, with how it ended.</summary>
+    [Parameter] public EventCallback<RunView> OnFinished { get; set; }
+
+    protected override void OnParametersSet()
+    {
+        if (_watching == RunId)
+        {
+            return;
+        }
+
+        _watching = RunId;
+        _view = new RunView();
+        _reader = ReadAsync(RunId, _stop.Token);
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender)
+        {
+            _js = await Js.InvokeAsync<IJSObjectReference>("import", "./js/output.js");
+            await _js.InvokeVoidAsync("follow", _output);
+        }
+
+        if (_scrollPending && _js is not null)
+        {
+            _scrollPending = false;
+            await _js.InvokeVoidAsync("scrollIfFollowing", _output);
+        }
+    }
+
+    private async Task ReadAsync(Guid runId, CancellationToken ct)
+    {
+        await Task.Yield(); // let the first render happen before the first batch
+        try
+        {
+            await foreach (var batch in Events.ReadAsync(runId, _view.LastSeq, BatchInterval, ct))
+            {
+                var wasFinished = _view.IsFinished;
+                await InvokeAsync(() =>
+                {
+                    _connected = true;
+                    _view.Apply(batch);
+                    _scrollPending = true;
+                    StateHasChanged();
+                });
+                if (!wasFinished && _view.IsFinished)
+                {
+                    await InvokeAsync(() => OnFinished.InvokeAsync(_view));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The component went away.
+        }
+        catch (Exception ex)
+        {
+            await InvokeAsync(() =>
+            {
+                _error = ex is KeyNotFoundException ? L["Run.NotFound", runId] : ex.Message;
+                StateHasChanged();
+            });
+        }
+    }
+
+    private void StopAsync()
+    {
+        _stopping = true;
+        Runner.Cancel(RunId);
+    }
+
+    private async Task CopyAsync()
+    {
+        if (_js is null)
+        {
+            return;
+        }
+
+        await _js.InvokeVoidAsync("copy", string.Join('\n', _view.Lines.Select(l => l.Text)));
+        Snackbar.Add(L["Run.Copied"], Severity.Success);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_reader is not null)
+        {
+            await _reader;
+        }
+
+        _stop.Dispose();
+        if (_js is not null)
+        {
+            try
+            {
+                await _js.DisposeAsync();
+            }
+            catch (JSDisconnectedException)
+            {
+                // The browser is gone; so is the module.
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.Playwright;
+using Portal.Testing;
+using Xunit;
+
+namespace Portal.BrowserTests.Infrastructure;
+
+/// <summary>
+/// One portal (real Kestrel port, fresh database with the seeded guide) and one headless
+/// Chromium for the whole collection. Tests never share a page: each opens its own
+/// <see cref="BrowserSession"/> (a new browser context: cookies, localStorage, locale).
+/// </summary>
+public sealed class PortalBrowserFixture : IAsyncLifetime
+{
+    /// <summary>Debian's Chromium, never a downloaded one: `playwright install` is not part of the build.</summary>
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run",
+    ];
+
+    private readonly PortalHost _portal = new();
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public Uri BaseAddress => _portal.BaseAddress;
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser has not started.");
+
+    public async Task InitializeAsync()
+    {
+        // The first page of a fresh host also pays for JIT and the guide import; later ones are quick.
+        Assertions.SetDefaultExpectTimeout(15_000);
+        await _portal.InitializeAsync();
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = TestEnvironment.Chromium,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+    }
+
+    /// <summary>A fresh browser context (own cookies and storage) with one page.</summary>
+    public async Task<BrowserSession> OpenSessionAsync(BrowserSessionOptions? options = null)
+    {
+        options ??= new BrowserSessionOptions();
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString(),
+            Locale = options.Locale,
+            ViewportSize = new ViewportSize { Width = options.Width, Height = options.Height },
+            IsMobile = options.IsMobile,
+            HasTouch = options.IsMobile,
+            DeviceScaleFactor = options.IsMobile ? 2 : 1,
+            // Pin the OS preference: the portal follows prefers-color-scheme until the user picks.
+            ColorScheme = ColorScheme.Light,
+        });
+        context.SetDefaultTimeout(20_000);
+        context.SetDefaultNavigationTimeout(30_000);
+        var page = await context.NewPageAsync();
+        return new BrowserSession(context, page);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await _portal.DisposeAsync();
+    }
+}
+
+/// <summary>How a test's browser looks to the portal: language (Accept-Language) and screen.</summary>
+public sealed record BrowserSessionOptions
+{
+    public string Locale { get; init; } = "zh-CN";
+
+    public int Width { get; init; } = 1280;
+
+    public int Height { get; init; } = 900;
+
+    public bool IsMobile { get; init; }
+
+    /// <summary>An iPhone-sized phone (390 x 844 CSS pixels).</summary>
+    public static BrowserSessionOptions Phone(string locale) =>
+        new() { Locale = locale, Width = 390, Height = 844, IsMobile = true };
+}
