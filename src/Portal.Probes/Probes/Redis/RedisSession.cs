@@ -46,11 +46,12 @@ internal sealed class RedisSession : IAsyncDisposable
     /// </summary>
     public async IAsyncEnumerable<ProbeEvent> OpenAsync([EnumeratorCancellation] CancellationToken ct)
     {
+        // Failed until every phase has succeeded: each early exit below has yielded the verdict.
+        Failed = true;
         var target = _request.Target;
         var (host, port) = TargetEndpoint.Of(target);
         if (host is null || port is null)
         {
-            Failed = true;
             yield return new Verdict(VerdictStatus.Error, $"Target '{target.Name}' has no host and port to connect to.");
             yield break;
         }
@@ -60,7 +61,6 @@ internal sealed class RedisSession : IAsyncDisposable
         var (addresses, refusal) = await ResolveAsync(host, ct);
         if (refusal is not null)
         {
-            Failed = true;
             yield return new Finding(ErrorKey, refusal.Reason.StartsWith("DNS", StringComparison.Ordinal) ? "dns" : "refused_by_policy");
             yield return new Verdict(VerdictStatus.Fail, refusal.Message);
             yield break;
@@ -145,6 +145,8 @@ internal sealed class RedisSession : IAsyncDisposable
                 yield break;
             }
         }
+
+        Failed = false;
     }
 
     /// <summary>
