@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using Portal.Probes.Contract;
 using Portal.Probes.Probes.Redis;
@@ -116,6 +117,33 @@ public sealed class RedisProbesCommonTests
         Assert.Equal(VerdictStatus.Fail, result.Verdict.Status);
         Assert.Equal("no_permission", result.Findings["redis.error"]);
         RedisAssert.NoSecret(result, "pinger-pw");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Run_TlsTargetButPlainServer_FailsAsTls(string kind)
+    {
+        var (host, port, _) = SharedRedis.Endpoint;
+        var target = SharedRedis.Target() with { UseTls = true };
+
+        var result = await ProbeHarness.RunAsync(Probe(kind), target, new() { ["timeout_ms"] = "500" });
+
+        Assert.Equal(VerdictStatus.Fail, result.Verdict.Status);
+        Assert.Equal("tls", result.Findings["redis.error"]);
+        Assert.Contains("does the server listen for TLS", result.Output, StringComparison.Ordinal);
+        Assert.Contains($"TLS to {host}:{port} failed", result.Verdict.Summary, StringComparison.Ordinal);
+        RedisAssert.NoSecret(result, SharedRedis.Endpoint.Password);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void AddProbes_RegistersTheKindInTheCatalog(string kind)
+    {
+        using var services = new ServiceCollection().AddProbes().BuildServiceProvider();
+
+        var catalog = services.GetRequiredService<ProbeCatalog>();
+
+        Assert.NotNull(catalog.Find(kind));
     }
 
     [Theory]

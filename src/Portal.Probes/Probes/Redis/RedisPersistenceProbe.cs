@@ -155,7 +155,7 @@ public sealed class RedisPersistenceProbe : IProbe
         {
             yield return new Verdict(
                 VerdictStatus.Pass,
-                $"Persistence is healthy: last RDB save {rdbStatus}{(age is { } g ? $" {Age(g)} ago" : string.Empty)}, AOF {(aofEnabled ? "on, last write " + aofWrite : "off")}.");
+                $"Persistence is healthy: last RDB save {(age is { } g ? $"{Age(g)} ago " : string.Empty)}({rdbStatus}), AOF {(aofEnabled ? "on, last write " + aofWrite : "off")}.");
         }
     }
 

@@ -56,7 +56,12 @@ internal sealed class RedisSession : IAsyncDisposable
             yield break;
         }
 
-        yield return new OutputLine($"Resolving {host}…", OutputStream.Info);
+        var literal = IPAddress.TryParse(host.Trim('[', ']'), out _);
+        if (!literal)
+        {
+            yield return new OutputLine($"Resolving {host}…", OutputStream.Info);
+        }
+
         var watch = Stopwatch.StartNew();
         var (addresses, refusal) = await ResolveAsync(host, ct);
         if (refusal is not null)
@@ -67,7 +72,7 @@ internal sealed class RedisSession : IAsyncDisposable
         }
 
         yield return new Metric("dns_ms", watch.Elapsed.TotalMilliseconds, "ms");
-        if (!IPAddress.TryParse(host.Trim('[', ']'), out _))
+        if (!literal)
         {
             yield return new OutputLine($"{host} → {string.Join(", ", addresses)} ({ProbeText.Ms(watch.Elapsed)})");
         }
@@ -263,7 +268,8 @@ internal sealed class RedisSession : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return (null, "timeout", $"no TLS handshake within {_limit.TotalMilliseconds:0} ms");
+            // The TCP connection is up, so a silent handshake is a TLS mismatch: a plain Redis waits for a line that never comes.
+            return (null, "tls", $"no TLS handshake within {_limit.TotalMilliseconds:0} ms; does the server listen for TLS on this port?");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

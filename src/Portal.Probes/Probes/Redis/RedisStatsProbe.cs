@@ -91,7 +91,7 @@ public sealed class RedisStatsProbe : IProbe
         var min = request.GetInt("min_hit_ratio_pct") / 100.0;
         if (ratio is { } low && low < min)
         {
-            problems.Add($"hit ratio {Ratio(low)} is below {Ratio(min)}: most lookups miss the cache (check evicted_keys and TTLs)");
+            problems.Add($"hit ratio {Ratio(low)} is below {Ratio(min)}: too many lookups miss the cache (check evicted_keys, maxmemory and TTLs)");
         }
 
         if (rejected > 0)
