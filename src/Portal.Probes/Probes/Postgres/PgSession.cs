@@ -203,23 +203,45 @@ internal sealed class PgSession : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         try
         {
-            await connection.OpenAsync(ct);
+            await OpenOrDisposeAsync(connection, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            await connection.DisposeAsync();
             events.AddRange(PgErrors.Classify(ex, settings).Events($"connecting to {settings.Describe(address)} failed after {ProbeText.Ms(watch.Elapsed)}"));
             return new PgSession(settings, events, null);
+        }
+
+        events.Add(new OutputLine($"connected to {settings.Describe(address)} in {ProbeText.Ms(watch.Elapsed)} (PostgreSQL {connection.ServerVersion})", OutputStream.Info));
+        events.Add(new Metric("connect_ms", watch.Elapsed.TotalMilliseconds, "ms"));
+        return new PgSession(settings, events, connection);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="connection"/>, or disposes it and throws. Npgsql does not always stop
+    /// the startup exchange when cancelled (it waits for its own Timeout), so on cancellation the
+    /// open is left to finish in the background and the connection is closed when it does.
+    /// </summary>
+    public static async Task OpenOrDisposeAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        var open = connection.OpenAsync(ct);
+        try
+        {
+            await open.WaitAsync(ct);
+        }
+        catch (OperationCanceledException) when (!open.IsCompleted)
+        {
+            _ = open.ContinueWith(t =>
+            {
+                _ = t.Exception;
+                connection.Dispose();
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            throw;
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
         }
-
-        events.Add(new OutputLine($"connected to {settings.Describe(address)} in {ProbeText.Ms(watch.Elapsed)} (PostgreSQL {connection.ServerVersion})", OutputStream.Info));
-        events.Add(new Metric("connect_ms", watch.Elapsed.TotalMilliseconds, "ms"));
-        return new PgSession(settings, events, connection);
     }
 
     /// <returns>The address to use, or the classified refusal (refused_by_policy, dns).</returns>

@@ -206,16 +206,18 @@ public sealed class PostgresConnectProbe : IProbe
 
     private static async Task<Login> LoginAsync(IPAddress address, PgSettings s, string query, CancellationToken ct)
     {
-        await using var connection = new NpgsqlConnection(s.ConnectionString(address));
+        var connection = new NpgsqlConnection(s.ConnectionString(address));
         var watch = Stopwatch.StartNew();
         try
         {
-            await connection.OpenAsync(ct);
+            await PgSession.OpenOrDisposeAsync(connection, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             return new(watch.Elapsed, default, null, null, false, PgErrors.Classify(ex, s));
         }
+
+        await using var owned = connection;
 
         var opened = watch.Elapsed;
         watch.Restart();
