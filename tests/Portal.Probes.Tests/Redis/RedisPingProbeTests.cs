@@ -207,19 +207,6 @@ public sealed class RedisPingProbeTests
     }
 
     [Fact]
-    public async Task Run_StepNamesTheGuidesAddress_ConnectsToTheTargetAndSaysSo()
-    {
-        var parameters = RedisAssert.Fast(1);
-        parameters["host"] = "localhost";
-        parameters["port"] = "6379";
-
-        var result = await ProbeHarness.RunAsync(_probe, SharedRedis.Target(), parameters);
-
-        Assert.Equal(VerdictStatus.Pass, result.Verdict.Status);
-        Assert.Contains("The step names localhost:6379; probes only reach inventory targets", result.Output, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Run_CancelledMidway_StopsPromptly()
     {
         using var cts = new CancellationTokenSource();

@@ -25,29 +25,12 @@ public sealed class RedisPingProbe : IProbe
             new ProbeParameter("interval_ms", ParameterType.Integer, "Pause between PINGs, in ms.", Default: "100", Min: 0, Max: 5000),
             new ProbeParameter("warn_ms", ParameterType.Integer, "Warn when the average round trip is above this, in ms.", Default: "50", Min: 1, Max: 60000),
             RedisSession.TimeoutParameter,
-            new ProbeParameter(
-                "host",
-                ParameterType.String,
-                "The host the guide's command names (redis-cli -h), for the record: the probe always connects to the target's own address and says so when they differ.",
-                Pattern: @"[A-Za-z0-9._:\[\]-]+",
-                MaxLength: 253),
-            new ProbeParameter(
-                "port",
-                ParameterType.Integer,
-                "The port the guide's command names (redis-cli -p), for the record: the probe always uses the target's own port and says so when they differ.",
-                Min: 1,
-                Max: 65535),
         ],
         DefaultTimeout: TimeSpan.FromSeconds(30),
         MaxTimeout: TimeSpan.FromMinutes(5));
 
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (AddressNote(request) is { } note)
-        {
-            yield return new OutputLine(note, OutputStream.Info);
-        }
-
         await using var session = new RedisSession(request);
         await foreach (var e in session.OpenAsync(ct))
         {
@@ -132,18 +115,6 @@ public sealed class RedisPingProbe : IProbe
         var sorted = times.Order().ToArray();
         var rank = (int)Math.Ceiling(0.99 * sorted.Length);
         return (sorted[0], sorted.Average(), sorted[Math.Clamp(rank, 1, sorted.Length) - 1]);
-    }
-
-    private static string? AddressNote(ProbeRequest request)
-    {
-        var (host, port) = TargetEndpoint.Of(request.Target);
-        var askedHost = request.GetOptional("host");
-        var askedPort = request.GetOptional("port");
-        var hostDiffers = askedHost is not null && !string.Equals(askedHost, host, StringComparison.OrdinalIgnoreCase);
-        var portDiffers = askedPort is not null && askedPort != port?.ToString(CultureInfo.InvariantCulture);
-        return hostDiffers || portDiffers
-            ? $"The step names {askedHost ?? host}:{askedPort ?? port?.ToString(CultureInfo.InvariantCulture)}; probes only reach inventory targets, so this connects to target '{request.Target.Name}' at {host}:{port}."
-            : null;
     }
 
     private static string Ms(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture) + " ms";
