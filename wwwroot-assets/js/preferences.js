@@ -1,11 +1,12 @@
-// Per-browser UI preferences (dark mode). localStorage may be unavailable (private mode): then
-// the preference simply is not remembered.
+// Per-browser UI preferences (dark mode) in a cookie, so the server renders the right theme on
+// the first paint instead of flashing white.
 export function read(key) {
-  try { return window.localStorage.getItem(key); } catch { return null; }
+  const found = document.cookie.split("; ").find(c => c.startsWith(key + "="));
+  return found ? decodeURIComponent(found.substring(key.length + 1)) : null;
 }
 
 export function write(key, value) {
-  try { window.localStorage.setItem(key, value); } catch { /* not remembered */ }
+  document.cookie = `${key}=${encodeURIComponent(value)}; path=/; max-age=31536000; samesite=lax`;
 }
 
 export function prefersDark() {

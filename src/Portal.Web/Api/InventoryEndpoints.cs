@@ -64,7 +64,7 @@ public static partial class InventoryEndpoints
             : TypedResults.Problem(title: "Target not found", detail: $"There is no target '{Clip(name)}' in '{Clip(environment)}'.", statusCode: 404);
 
     /// <summary>Every field checked; bad input is answered per field and changes nothing.</summary>
-    internal static Dictionary<string, string[]> Validate(string environment, string name, TargetInput input, out TargetKind kind)
+    public static Dictionary<string, string[]> Validate(string environment, string name, TargetInput input, out TargetKind kind)
     {
         var errors = new Dictionary<string, string[]>();
         void Error(string field, string message) => errors[field] = [message];

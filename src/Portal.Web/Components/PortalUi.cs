@@ -9,6 +9,8 @@ public static class PortalUi
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        // The layout reads the theme cookie while prerendering.
+        services.AddHttpContextAccessor();
         return services;
     }
 }

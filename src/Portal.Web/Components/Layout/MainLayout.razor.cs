@@ -7,7 +7,7 @@ namespace Portal.Web.Components.Layout;
 
 public sealed partial class MainLayout : IAsyncDisposable
 {
-    private const string DarkModeKey = "portal.darkMode";
+    public const string DarkModeCookie = "portal.dark";
     private bool _drawerOpen = true;
     private bool _isDarkMode;
     private IJSObjectReference? _preferences;
@@ -16,6 +16,22 @@ public sealed partial class MainLayout : IAsyncDisposable
 
     [Inject] public required IJSRuntime Js { get; init; }
 
+    [Inject] public required IHttpContextAccessor HttpContextAccessor { get; init; }
+
+    /// <summary>Read from the cookie while prerendering and carried into the interactive render.</summary>
+    [PersistentState]
+    public bool? DarkMode { get; set; }
+
+    protected override void OnInitialized()
+    {
+        if (DarkMode is null && HttpContextAccessor.HttpContext?.Request.Cookies[DarkModeCookie] is { } cookie)
+        {
+            DarkMode = cookie == "true";
+        }
+
+        _isDarkMode = DarkMode ?? false;
+    }
+
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         if (!firstRender)
@@ -23,13 +39,13 @@ public sealed partial class MainLayout : IAsyncDisposable
             return;
         }
 
-        // The choice lives in the browser (localStorage); without one, follow the OS setting.
         _preferences = await Js.InvokeAsync<IJSObjectReference>("import", "./js/preferences.js");
-        var stored = await _preferences.InvokeAsync<string?>("read", DarkModeKey);
-        var dark = stored is null ? await _preferences.InvokeAsync<bool>("prefersDark") : stored == "true";
-        if (dark != _isDarkMode)
+        if (DarkMode is null)
         {
-            _isDarkMode = dark;
+            // No choice made yet: follow the operating system, and remember it for the next first paint.
+            _isDarkMode = await _preferences.InvokeAsync<bool>("prefersDark");
+            DarkMode = _isDarkMode;
+            await _preferences.InvokeVoidAsync("write", DarkModeCookie, _isDarkMode ? "true" : "false");
             StateHasChanged();
         }
     }
@@ -39,9 +55,10 @@ public sealed partial class MainLayout : IAsyncDisposable
     private async Task ToggleDarkModeAsync()
     {
         _isDarkMode = !_isDarkMode;
+        DarkMode = _isDarkMode;
         if (_preferences is not null)
         {
-            await _preferences.InvokeVoidAsync("write", DarkModeKey, _isDarkMode ? "true" : "false");
+            await _preferences.InvokeVoidAsync("write", DarkModeCookie, _isDarkMode ? "true" : "false");
         }
     }
 

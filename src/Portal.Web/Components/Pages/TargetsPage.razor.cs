@@ -1,0 +1,125 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Localization;
+using MudBlazor;
+using Portal.Web.Api;
+using Portal.Web.Inventory;
+using Portal.Web.Localization;
+
+namespace Portal.Web.Components.Pages;
+
+/// <summary>The target inventory: environments, their targets, and an editor. Passwords are write-only.</summary>
+public sealed partial class TargetsPage
+{
+    private IReadOnlyList<EnvironmentRecord> _environments = [];
+    private IReadOnlyList<TargetRecord> _targets = [];
+    private string? _environment;
+    private string? _loadError;
+    private TargetForm? _editing;
+    private bool _isNew;
+    private bool _editingHasPassword;
+
+    [Inject] public required InventoryStore Inventory { get; init; }
+
+    [Inject] public required IDialogService Dialogs { get; init; }
+
+    [Inject] public required ISnackbar Snackbar { get; init; }
+
+    [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
+
+    protected override async Task OnInitializedAsync()
+    {
+        try
+        {
+            _environments = await Inventory.ListEnvironmentsAsync();
+            if (_environments.Count > 0)
+            {
+                await LoadTargetsAsync(_environments[0].Name);
+            }
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            _loadError = ex.Message;
+        }
+    }
+
+    private async Task LoadTargetsAsync(string environment)
+    {
+        _environment = environment;
+        _editing = null;
+        _targets = await Inventory.ListTargetsAsync(environment);
+    }
+
+    private void StartAdd()
+    {
+        _isNew = true;
+        _editingHasPassword = false;
+        _editing = new TargetForm { Kind = "http", AllowLoopback = false };
+    }
+
+    private void StartEdit(TargetRecord target)
+    {
+        _isNew = false;
+        _editingHasPassword = target.HasPassword;
+        _editing = TargetForm.From(target);
+    }
+
+    private async Task OnSavedAsync(string name)
+    {
+        Snackbar.Add(L["Targets.Saved", name], Severity.Success);
+        _environments = await Inventory.ListEnvironmentsAsync();
+        await LoadTargetsAsync(_environment!);
+    }
+
+    private async Task DeleteAsync(TargetRecord target)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync(L["Targets.Delete"], L["Targets.ConfirmDelete", target.Name],
+            yesText: L["Targets.Delete"], cancelText: L["Targets.Cancel"]);
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        await Inventory.DeleteTargetAsync(target.Environment, target.Name);
+        Snackbar.Add(L["Targets.Deleted", target.Name], Severity.Success);
+        await LoadTargetsAsync(target.Environment);
+    }
+
+    private static string Address(TargetRecord t) =>
+        t.BaseUrl ?? (t.Host is null ? "" : t.Port is null ? t.Host : $"{t.Host}:{t.Port}") + (t.Database is null ? "" : $"/{t.Database}");
+}
+
+/// <summary>The editor's working copy; lists are edited as one item per line.</summary>
+public sealed class TargetForm
+{
+    public string Name { get; set; } = "";
+    public string Role { get; set; } = "";
+    public string Kind { get; set; } = "http";
+    public string? Host { get; set; }
+    public int? Port { get; set; }
+    public string? BaseUrl { get; set; }
+    public string? Database { get; set; }
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public bool ClearPassword { get; set; }
+    public bool UseTls { get; set; }
+    public string LogPaths { get; set; } = "";
+    public string Units { get; set; } = "";
+    public bool AllowLoopback { get; set; }
+    public bool AllowPrivate { get; set; }
+
+    public static TargetForm From(TargetRecord t) => new()
+    {
+        Name = t.Name, Role = t.Role, Kind = InventoryStore.KindName(t.Kind), Host = t.Host, Port = t.Port, BaseUrl = t.BaseUrl,
+        Database = t.Database, Username = t.Username, UseTls = t.UseTls, LogPaths = string.Join('\n', t.LogPaths),
+        Units = string.Join('\n', t.Units), AllowLoopback = t.AllowLoopback, AllowPrivate = t.AllowPrivate,
+    };
+
+    /// <summary>What the API would receive: empty password keeps the stored one unless asked to remove it.</summary>
+    public TargetInput ToInput() => new(
+        Role, Kind, Host, Port, BaseUrl, Database, Username,
+        ClearPassword ? "" : string.IsNullOrEmpty(Password) ? null : Password,
+        UseTls, Lines(LogPaths), Lines(Units), AllowLoopback, AllowPrivate);
+
+    private static List<string> Lines(string text) =>
+        [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+}
