@@ -77,7 +77,7 @@ public sealed class JournalTailProbe : IProbe
         var watch = Stopwatch.StartNew();
         await using (running)
         {
-                yield return new OutputLine($"journalctl {string.Join(' ', arguments)} (pid {running.ProcessId})", OutputStream.Info);
+            yield return new OutputLine($"journalctl {string.Join(' ', arguments)} (pid {running.ProcessId})", OutputStream.Info);
             using var follow = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (followFor > TimeSpan.Zero)
             {
