@@ -53,7 +53,12 @@ public sealed class PortOwnerProbe : IProbe
         yield return new OutputLine($"Looking for {(protocol == "both" ? "TCP and UDP" : protocol.ToUpperInvariant())} sockets on port {port}…", OutputStream.Info);
 
         var watch = Stopwatch.StartNew();
-        var scan = await Task.Run(() => Scan(port, protocol, services), ct);
+        var scan = await Task.Run(() => Scan(port, protocol, services), CancellationToken.None);
+        if (ct.IsCancellationRequested)
+        {
+            yield break;
+        }
+
         yield return new Metric("scan_ms", watch.Elapsed.TotalMilliseconds, "ms");
 
         yield return new Finding("port.listening", ProbeText.Bool(scan.Sockets.Count > 0));
