@@ -43,6 +43,7 @@ internal sealed class GuardedHttpClient : IDisposable
             ConnectCallback = ConnectAsync,
             PlaintextStreamFilter = FilterAsync,
             MaxResponseHeadersLength = 64, // KB
+            MaxResponseDrainSize = 0, // a body left unread closes the connection instead of being drained
         };
         if (certificateCheck is not null)
         {
