@@ -92,6 +92,15 @@ portal_ensure_packages() {
       cjk-fonts)
         command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
         _portal_has_cjk_font || missing+=(fonts-noto-cjk) ;;
+      probe-tools)
+        # Real peers and outside oracles for the probe tests.
+        [[ -x /usr/bin/tracepath ]] || missing+=(iputils-tracepath)
+        command -v dig >/dev/null 2>&1 || missing+=(dnsutils)
+        [[ -x /usr/sbin/dnsmasq ]] || missing+=(dnsmasq-base)
+        command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+        command -v prometheus-blackbox-exporter >/dev/null 2>&1 || missing+=(prometheus-blackbox-exporter)
+        command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+        command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
       *) portal_die "portal_ensure_packages: unknown feature '$feature'" ;;
     esac
   done
@@ -111,13 +120,24 @@ portal_ensure_packages() {
       > /etc/postgresql-common/createcluster.d/portal-no-main-cluster.conf
   fi
 
+  # Packages like prometheus start their service on install; the tests start their own, on their
+  # own ports. policy-rc.d (Debian's switch for this) keeps invoke-rc.d from starting anything.
+  local policy=/usr/sbin/policy-rc.d added_policy=
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# Written by Portal scripts during apt-get install: start no services.\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    added_policy=1
+  fi
+
   portal_log "installing: ${missing[*]}"
   if [[ -z $_PORTAL_APT_UPDATED ]]; then
     _portal_apt update || portal_die "apt-get update failed"
     _PORTAL_APT_UPDATED=1
   fi
   _portal_apt install -y --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" || portal_die "apt-get install ${missing[*]} failed"
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" \
+    || { [[ -n $added_policy ]] && rm -f "$policy"; portal_die "apt-get install ${missing[*]} failed"; }
+  if [[ -n $added_policy ]]; then rm -f "$policy"; fi
 
   # Verify, so a package that installed but did not provide what we need fails here, not later.
   for feature in "$@"; do
@@ -126,6 +146,8 @@ portal_ensure_packages() {
       redis) { command -v redis-server && command -v redis-cli; } >/dev/null || portal_die "redis still missing" ;;
       chromium) [[ -x /usr/bin/chromium ]] || portal_die "/usr/bin/chromium still missing" ;;
       cjk-fonts) _portal_has_cjk_font || portal_die "no CJK font visible to fontconfig (fc-list :lang=zh)" ;;
+      probe-tools) { [[ -x /usr/bin/tracepath && -x /usr/sbin/dnsmasq ]] && command -v dig && command -v prometheus \
+                     && command -v prometheus-blackbox-exporter; } >/dev/null || portal_die "probe test tools still missing" ;;
     esac
   done
 }
