@@ -21,7 +21,7 @@ public sealed class ProbeRunner(
     RunRegistry registry,
     RunnerOptions options,
     IHostApplicationLifetime lifetime,
-    ILogger<ProbeRunner> logger)
+    ILogger<ProbeRunner> logger) : IRunControl
 {
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
 

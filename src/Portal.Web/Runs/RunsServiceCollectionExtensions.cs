@@ -21,6 +21,7 @@ public static class RunsServiceCollectionExtensions
         services.AddSingleton<RunStream>();
         services.AddSingleton<IRunEventSource>(sp => sp.GetRequiredService<RunStream>());
         services.AddSingleton<ProbeRunner>();
+        services.AddSingleton<IRunControl>(sp => sp.GetRequiredService<ProbeRunner>());
         services.AddSingleton<IDatabaseSeed, InterruptedRunsCleanup>();
         services.AddHostedService<RunnerShutdown>();
         services.AddSignalR();

@@ -29,7 +29,7 @@ public sealed partial class RunViewer : IAsyncDisposable
 
     [Inject] public required IRunEventSource Events { get; init; }
 
-    [Inject] public required ProbeRunner Runner { get; init; }
+    [Inject] public required IRunControl Runner { get; init; }
 
     [Inject] public required IJSRuntime Js { get; init; }
 
