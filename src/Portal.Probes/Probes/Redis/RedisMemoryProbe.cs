@@ -37,10 +37,10 @@ public sealed class RedisMemoryProbe : IProbe
             yield break;
         }
 
-        var (memory, call) = await session.InfoAsync("memory", ct);
-        if (memory is null)
+        var (info, failure) = await session.InfoSectionsAsync(ct, "memory", "stats");
+        if (info is null)
         {
-            foreach (var e in session.Fail(call, "INFO memory"))
+            foreach (var e in failure)
             {
                 yield return e;
             }
@@ -48,16 +48,7 @@ public sealed class RedisMemoryProbe : IProbe
             yield break;
         }
 
-        var (stats, statsCall) = await session.InfoAsync("stats", ct);
-        if (stats is null)
-        {
-            foreach (var e in session.Fail(statsCall, "INFO stats"))
-            {
-                yield return e;
-            }
-
-            yield break;
-        }
+        var (memory, stats) = (info[0], info[1]);
 
         if (memory.Long("used_memory") is not { } used)
         {

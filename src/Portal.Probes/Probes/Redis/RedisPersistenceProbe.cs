@@ -46,16 +46,18 @@ public sealed class RedisPersistenceProbe : IProbe
             yield break;
         }
 
-        var (info, call) = await session.InfoAsync("persistence", ct);
-        if (info is null)
+        var (sections, failure) = await session.InfoSectionsAsync(ct, "persistence");
+        if (sections is null)
         {
-            foreach (var e in session.Fail(call, "INFO persistence"))
+            foreach (var e in failure)
             {
                 yield return e;
             }
 
             yield break;
         }
+
+        var info = sections[0];
 
         // The server's clock, so a skewed portal host does not age the save wrongly.
         var time = await session.CallAsync(ct, "TIME");

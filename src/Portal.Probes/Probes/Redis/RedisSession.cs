@@ -196,6 +196,28 @@ internal sealed class RedisSession : IAsyncDisposable
             : (null, call.Ok ? call with { Error = "protocol", Detail = "INFO did not return text" } : call);
     }
 
+    /// <summary>
+    /// INFO for each section in turn. On the first failure <c>Sections</c> is null and
+    /// <c>Failure</c> is how the run ends (the server's message, the finding, the verdict).
+    /// </summary>
+    public async Task<(IReadOnlyList<RedisInfo>? Sections, IEnumerable<ProbeEvent> Failure)> InfoSectionsAsync(
+        CancellationToken ct, params string[] sections)
+    {
+        var result = new List<RedisInfo>(sections.Length);
+        foreach (var section in sections)
+        {
+            var (info, call) = await InfoAsync(section, ct);
+            if (info is null)
+            {
+                return (null, Fail(call, $"INFO {section}"));
+            }
+
+            result.Add(info);
+        }
+
+        return (result, []);
+    }
+
     /// <summary>The end of a run that failed on the target: the finding, then the Fail verdict.</summary>
     public static IEnumerable<ProbeEvent> Fail(string error, string what)
     {

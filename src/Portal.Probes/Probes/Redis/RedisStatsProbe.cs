@@ -38,10 +38,10 @@ public sealed class RedisStatsProbe : IProbe
             yield break;
         }
 
-        var (stats, call) = await session.InfoAsync("stats", ct);
-        if (stats is null)
+        var (info, failure) = await session.InfoSectionsAsync(ct, "stats", "clients");
+        if (info is null)
         {
-            foreach (var e in session.Fail(call, "INFO stats"))
+            foreach (var e in failure)
             {
                 yield return e;
             }
@@ -49,16 +49,7 @@ public sealed class RedisStatsProbe : IProbe
             yield break;
         }
 
-        var (clients, clientsCall) = await session.InfoAsync("clients", ct);
-        if (clients is null)
-        {
-            foreach (var e in session.Fail(clientsCall, "INFO clients"))
-            {
-                yield return e;
-            }
-
-            yield break;
-        }
+        var (stats, clients) = (info[0], info[1]);
 
         var hits = stats.Long("keyspace_hits") ?? 0;
         var misses = stats.Long("keyspace_misses") ?? 0;
