@@ -45,9 +45,10 @@ public sealed class OrNode : ConditionNode
 
     internal override bool Evaluate(in ConditionContext context)
     {
-        foreach (var operand in Operands)
+        // Indexed, not foreach: enumerating an IReadOnlyList allocates an enumerator.
+        for (var i = 0; i < Operands.Count; i++)
         {
-            if (operand.Evaluate(context))
+            if (Operands[i].Evaluate(context))
             {
                 return true;
             }
@@ -72,9 +73,9 @@ public sealed class AndNode : ConditionNode
 
     internal override bool Evaluate(in ConditionContext context)
     {
-        foreach (var operand in Operands)
+        for (var i = 0; i < Operands.Count; i++)
         {
-            if (!operand.Evaluate(context))
+            if (!Operands[i].Evaluate(context))
             {
                 return false;
             }
