@@ -61,6 +61,8 @@ public sealed class PortalHost : IAsyncLifetime
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Portal", _connectionString);
             builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.Redis ?? string.Empty);
+            // Test output shows what went wrong, not every request.
+            builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
             // Each host keeps its own Data Protection keys, like a separate machine would.
             builder.UseSetting("Portal:DataProtectionKeysPath", Path.Combine(Path.GetTempPath(), "portal-test-keys", Guid.NewGuid().ToString("N")));
             foreach (var (key, value) in _settings)
