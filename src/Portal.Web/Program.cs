@@ -1,5 +1,6 @@
 using Portal.Runbooks;
 using Portal.Web.Api;
+using Portal.Web.Auth;
 using Portal.Web.Components;
 using Portal.Web.Health;
 using Portal.Web.Hosting;
@@ -18,6 +19,7 @@ builder.WebHost.UseStaticWebAssets();
 builder.AddPortalLogging();
 builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("Portal"));
 builder.Services.AddPortalDataProtection(builder.Configuration);
+builder.Services.AddPortalAuth();
 builder.Services.AddPortalInventory();
 builder.Services.AddPortalRuns(builder.Configuration);
 builder.Services.AddPortalRedis(builder.Configuration);
@@ -33,15 +35,23 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
 }
 
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Browsers asking for a page that does not exist get the portal's own not-found page; API, hub
+// and other callers keep their status codes and problem details.
+app.UseWhen(
+    context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api")
+               && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health"),
+    page => page.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseSerilogRequestLogging();
 app.UsePortalLocalization();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapStaticAssets();
-app.MapOpenApi();
+app.MapStaticAssets().AllowAnonymous();
+app.MapOpenApi().RequireAuthorization(PortalRoles.Viewer);
 app.MapPortalHealthChecks();
 app.MapCultureEndpoints();
+app.MapAuthEndpoints();
 app.MapRunbookApi();
 app.MapProbeRunApi();
 app.MapRunOutputDownload();

@@ -238,7 +238,9 @@ public sealed class ProbeRunTests : IAsyncLifetime
 
     private async Task<List<RunEvent>> CollectViaHubAsync(Guid runId, long fromSeq, int? stopAfter = null)
     {
-        await using var connection = new HubConnectionBuilder().WithUrl(new Uri(_host.BaseAddress, "/hubs/runs")).Build();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(_host.BaseAddress, "/hubs/runs"), o => o.AccessTokenProvider = () => Task.FromResult(_host.AdminToken))
+            .Build();
         await connection.StartAsync();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var events = new List<RunEvent>();

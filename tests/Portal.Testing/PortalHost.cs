@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -33,13 +34,57 @@ public sealed class PortalHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
+        Settings.TryAdd("PORTAL_ADMIN_PASSWORD", AdminPassword);
         _factory = new PortalFactory(_database.ConnectionString, Settings, ConfigureServices);
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         BaseAddress = new Uri(addresses.Addresses.First());
+        AdminToken = await IssueTokenAsync("admin", AdminPassword);
     }
 
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+    /// <summary>The first admin's password (PORTAL_ADMIN_PASSWORD), generated per host.</summary>
+    public string AdminPassword { get; } = "adm-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A bearer token of the admin; null when the host could not issue one (its database is down).</summary>
+    public string? AdminToken { get; private set; }
+
+    /// <summary>A client signed in as the admin (bearer token).</summary>
+    public HttpClient CreateClient() => CreateClient(AdminToken);
+
+    /// <summary>A client with no credentials at all.</summary>
+    public HttpClient CreateAnonymousClient() => new() { BaseAddress = BaseAddress };
+
+    public HttpClient CreateClient(string? token)
+    {
+        var client = CreateAnonymousClient();
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>Creates a user with <paramref name="role"/> (viewer, responder, editor, admin) and returns its password.</summary>
+    public async Task<string> CreateUserAsync(string username, string role)
+    {
+        var password = "pw-" + Guid.NewGuid().ToString("N");
+        var users = Services.GetRequiredService<Portal.Web.Auth.UserStore>();
+        var hasher = Services.GetRequiredService<Microsoft.AspNetCore.Identity.IPasswordHasher<Portal.Web.Auth.PortalUser>>();
+        var user = new Portal.Web.Auth.PortalUser(username, username, role, "", 0, null, false, DateTimeOffset.UtcNow);
+        await users.CreateAsync(username, username, role, hasher.HashPassword(user, password));
+        return password;
+    }
+
+    /// <summary>A bearer token for <paramref name="username"/>, through the public API as a client would get one.</summary>
+    public async Task<string?> IssueTokenAsync(string username, string password)
+    {
+        using var client = CreateAnonymousClient();
+        using var response = await client.PostAsJsonAsync("/api/auth/token", new { username, password });
+        return response.IsSuccessStatusCode
+            ? (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()
+            : null;
+    }
 
     /// <summary>The shipped Program on Kestrel, loopback only, on a port the OS picks.</summary>
     private sealed class PortalFactory : WebApplicationFactory<Program>

@@ -13,20 +13,24 @@ public static class RunbookSearch
     private const int SymptomWeight = 4;
     private const int SummaryWeight = 1;
 
-    public static IReadOnlyList<RunbookVersion> Filter(IEnumerable<RunbookVersion> runbooks, string? query)
+    public static IReadOnlyList<RunbookVersion> Filter(IEnumerable<RunbookVersion> runbooks, string? query) =>
+        Filter(runbooks, r => r.Content, query);
+
+    /// <summary>The same search over anything that carries runbook content (e.g. a catalog summary).</summary>
+    public static IReadOnlyList<T> Filter<T>(IEnumerable<T> items, Func<T, RunbookContent> content, string? query)
     {
         var terms = Terms(query);
         if (terms.Length == 0)
         {
-            return [.. runbooks];
+            return [.. items];
         }
 
-        return [.. runbooks
-            .Select(r => (Runbook: r, Score: Score(r.Content, terms)))
+        return [.. items
+            .Select(item => (Item: item, Score: Score(content(item), terms)))
             .Where(x => x.Score > 0)
             .OrderByDescending(x => x.Score)
-            .ThenBy(x => x.Runbook.Content.Position)
-            .Select(x => x.Runbook)];
+            .ThenBy(x => content(x.Item).Position)
+            .Select(x => x.Item)];
     }
 
     /// <summary>0 when some term matches nowhere; otherwise higher is a better match.</summary>

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Probes.Contract;
+using Portal.Web.Auth;
 using Portal.Web.Inventory;
 
 namespace Portal.Web.Api;
@@ -12,14 +13,14 @@ public static partial class InventoryEndpoints
     {
         var group = endpoints.MapGroup("/api/environments").WithTags("Inventory");
         group.MapGet("/", async (InventoryStore store, CancellationToken ct) => TypedResults.Ok(await store.ListEnvironmentsAsync(ct)))
-            .WithName("ListEnvironments").WithSummary("Environments and how many targets each has.");
-        group.MapGet("/{environment}/targets", ListTargetsAsync)
+            .WithName("ListEnvironments").WithSummary("Environments and how many targets each has.").RequireAuthorization(PortalRoles.Viewer);
+        group.MapGet("/{environment}/targets", ListTargetsAsync).RequireAuthorization(PortalRoles.Viewer)
             .WithName("ListTargets").WithSummary("The targets of an environment (passwords never included; hasPassword says whether one is set).")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/{environment}/targets/{name}", PutTargetAsync)
+        group.MapPut("/{environment}/targets/{name}", PutTargetAsync).RequireAuthorization(PortalRoles.Admin)
             .WithName("PutTarget").WithSummary("Creates or replaces a target. password: omitted or null keeps the stored one, \"\" removes it.")
             .ProducesValidationProblem();
-        group.MapDelete("/{environment}/targets/{name}", DeleteTargetAsync)
+        group.MapDelete("/{environment}/targets/{name}", DeleteTargetAsync).RequireAuthorization(PortalRoles.Admin)
             .WithName("DeleteTarget").WithSummary("Removes a target.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
@@ -37,11 +38,14 @@ public static partial class InventoryEndpoints
     }
 
     internal static async Task<Results<Ok<TargetDto>, ValidationProblem>> PutTargetAsync(
-        string environment, string name, TargetInput input, InventoryStore store, CancellationToken ct)
+        string environment, string name, TargetInput input, InventoryStore store, AuditLog audit, HttpContext http, CancellationToken ct)
     {
         var errors = Validate(environment, name, input, out var kind);
+        var who = http.User.Identity?.Name ?? "";
         if (errors.Count > 0)
         {
+            await audit.WriteAsync(who, AuthEndpoints.Source(http), "target.put", $"{Clip(environment)}/{Clip(name)}", "refused",
+                new { errors = errors.Keys }, ct);
             return TypedResults.ValidationProblem(errors, title: "The target was not saved");
         }
 
@@ -54,14 +58,21 @@ public static partial class InventoryEndpoints
             AllowLoopback = input.AllowLoopback, AllowPrivate = input.AllowPrivate,
         };
         await store.UpsertTargetAsync(record, input.Password, ct);
+        await audit.WriteAsync(who, AuthEndpoints.Source(http), "target.put", $"{environment}/{name}", "success",
+            new { input.Role, input.Kind, input.Host, input.Port, input.BaseUrl, password = input.Password is null ? "kept" : input.Password.Length == 0 ? "removed" : "changed" }, ct);
         return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteTargetAsync(
-        string environment, string name, InventoryStore store, CancellationToken ct) =>
-        await store.DeleteTargetAsync(environment, name, ct)
+        string environment, string name, InventoryStore store, AuditLog audit, HttpContext http, CancellationToken ct)
+    {
+        var deleted = await store.DeleteTargetAsync(environment, name, ct);
+        await audit.WriteAsync(http.User.Identity?.Name ?? "", AuthEndpoints.Source(http), "target.delete", $"{Clip(environment)}/{Clip(name)}",
+            deleted ? "success" : "not found", null, ct);
+        return deleted
             ? TypedResults.NoContent()
             : TypedResults.Problem(title: "Target not found", detail: $"There is no target '{Clip(name)}' in '{Clip(environment)}'.", statusCode: 404);
+    }
 
     /// <summary>Every field checked; bad input is answered per field and changes nothing.</summary>
     public static Dictionary<string, string[]> Validate(string environment, string name, TargetInput input, out TargetKind kind)

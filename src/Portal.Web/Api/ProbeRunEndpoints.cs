@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Probes;
 using Portal.Probes.Contract;
+using Portal.Web.Auth;
 using Portal.Web.Runs;
 
 namespace Portal.Web.Api;
@@ -10,17 +11,17 @@ public static class ProbeRunEndpoints
     public static IEndpointRouteBuilder MapProbeRunApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/probes", (ProbeCatalog catalog) => TypedResults.Ok(catalog.Descriptors.Select(ProbeDto.From).ToList()))
-            .WithTags("Probes").WithName("ListProbes")
+            .WithTags("Probes").WithName("ListProbes").RequireAuthorization(PortalRoles.Viewer)
             .WithSummary("The probe catalog: every kind with its parameter schema and time limits.");
 
         var runs = endpoints.MapGroup("/api/runs").WithTags("Runs");
-        runs.MapPost("/", StartAsync).WithName("StartRun")
+        runs.MapPost("/", StartAsync).WithName("StartRun").RequireAuthorization(PortalRoles.Responder)
             .WithSummary("Runs a probe against an inventory target. Returns the run id; stream it on /hubs/runs (StreamRun).")
             .ProducesValidationProblem();
-        runs.MapGet("/{runId:guid}", GetAsync).WithName("GetRun")
+        runs.MapGet("/{runId:guid}", GetAsync).WithName("GetRun").RequireAuthorization(PortalRoles.Viewer)
             .WithSummary("A run: status, verdict, findings, metrics and output.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        runs.MapDelete("/{runId:guid}", Cancel).WithName("CancelRun")
+        runs.MapDelete("/{runId:guid}", Cancel).WithName("CancelRun").RequireAuthorization(PortalRoles.Responder)
             .WithSummary("Stops a running probe; it is recorded as cancelled.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
@@ -29,7 +30,7 @@ public static class ProbeRunEndpoints
     internal static async Task<Results<Accepted<RunStartedDto>, ValidationProblem>> StartAsync(
         RunRequest request, ProbeRunner runner, HttpContext http, CancellationToken ct)
     {
-        var result = await runner.StartAsync(request, http.User.Identity?.Name ?? "anonymous", ct);
+        var result = await runner.StartAsync(request, http.User.Identity?.Name ?? "anonymous", AuthEndpoints.Source(http), ct);
         if (result.RunId is not { } runId)
         {
             return TypedResults.ValidationProblem(result.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }),

@@ -36,7 +36,7 @@ public static class RunOutputEndpoint
             }
 
             return Results.File(Encoding.UTF8.GetBytes(text.ToString()), "text/plain; charset=utf-8", $"{run.Kind}-{run.Target}-{runId:N}.txt");
-        }).WithTags("Runs").WithName("DownloadRunOutput").WithSummary("The run's events as a text file.");
+        }).RequireAuthorization(Auth.PortalRoles.Viewer).WithTags("Runs").WithName("DownloadRunOutput").WithSummary("The run's events as a text file.");
         return endpoints;
     }
 }

@@ -11,7 +11,7 @@ public static class RunbookEndpoints
 {
     public static IEndpointRouteBuilder MapRunbookApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/runbooks").WithTags("Runbooks");
+        var group = endpoints.MapGroup("/api/runbooks").WithTags("Runbooks").RequireAuthorization(Auth.PortalRoles.Viewer);
 
         group.MapGet("/", ListAsync)
             .WithName("ListRunbooks")

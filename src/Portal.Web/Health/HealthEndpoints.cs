@@ -29,9 +29,9 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapPortalHealthChecks(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
-            .WithTags("Health");
+            .WithTags("Health").AllowAnonymous();
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteJson })
-            .WithTags("Health");
+            .WithTags("Health").AllowAnonymous();
         return endpoints;
     }
 

@@ -25,7 +25,7 @@ public static class CultureEndpoints
                 ? redirectUri
                 : "/";
             return Results.LocalRedirect(target);
-        }).ExcludeFromDescription();
+        }).ExcludeFromDescription().AllowAnonymous();
         return endpoints;
     }
 }

@@ -21,39 +21,51 @@ public sealed class ProbeRunner(
     RunRegistry registry,
     RunnerOptions options,
     IHostApplicationLifetime lifetime,
+    Auth.AuditLog audit,
     ILogger<ProbeRunner> logger) : IRunControl
 {
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
 
-    public async Task<RunStartResult> StartAsync(RunRequest request, string user, CancellationToken ct)
+    /// <param name="source">Where the request came from (client address, or "ui"), for the audit log.</param>
+    public async Task<RunStartResult> StartAsync(RunRequest request, string user, string source, CancellationToken ct)
+    {
+        var (result, run) = await TryStartAsync(request, user, ct);
+        await audit.WriteAsync(user, source, "probe.run", $"{Shorten(request.Environment)}/{Shorten(request.Target)}",
+            result.RunId is null ? "refused" : "started",
+            new { kind = Shorten(request.Kind), runId = result.RunId, errors = result.Errors, parameters = run?.Parameters }, ct);
+        return result;
+    }
+
+    /// <returns>The outcome, and the stored run (parameters masked) when one was started.</returns>
+    private async Task<(RunStartResult Result, RunRecord? Run)> TryStartAsync(RunRequest request, string user, CancellationToken ct)
     {
         if (catalog.Find(request.Kind) is not { } probe)
         {
-            return RunStartResult.Refused("kind", $"There is no probe '{Shorten(request.Kind)}'.");
+            return (RunStartResult.Refused("kind", $"There is no probe '{Shorten(request.Kind)}'."), null);
         }
 
         var validation = ParameterValidator.Validate(probe.Descriptor, request.Parameters);
         if (!validation.IsValid)
         {
-            return new RunStartResult(null, validation.Errors);
+            return (new RunStartResult(null, validation.Errors), null);
         }
 
         var target = await inventory.ResolveAsync(request.Environment, request.Target, ct);
         if (target is null)
         {
-            return RunStartResult.Refused("target", $"There is no target '{Shorten(request.Target)}' in environment '{Shorten(request.Environment)}'.");
+            return (RunStartResult.Refused("target", $"There is no target '{Shorten(request.Target)}' in environment '{Shorten(request.Environment)}'."), null);
         }
 
         if (!Fits(probe.Descriptor, target))
         {
-            return RunStartResult.Refused("target",
-                $"'{probe.Descriptor.Kind}' runs against {string.Join(" or ", probe.Descriptor.TargetKinds)} targets; '{target.Name}' is {target.Kind}.");
+            return (RunStartResult.Refused("target",
+                $"'{probe.Descriptor.Kind}' runs against {string.Join(" or ", probe.Descriptor.TargetKinds)} targets; '{target.Name}' is {target.Kind}."), null);
         }
 
         var max = probe.Descriptor.MaxTimeout;
         if (request.TimeoutSeconds is { } seconds && (seconds < 1 || seconds > max.TotalSeconds))
         {
-            return RunStartResult.Refused("timeoutSeconds", $"timeoutSeconds must be between 1 and {max.TotalSeconds:0}.");
+            return (RunStartResult.Refused("timeoutSeconds", $"timeoutSeconds must be between 1 and {max.TotalSeconds:0}."), null);
         }
 
         var timeout = request.TimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : probe.Descriptor.DefaultTimeout;
@@ -69,7 +81,7 @@ public sealed class ProbeRunner(
         var probeRequest = new ProbeRequest { Target = target, Parameters = validation.Values, Network = guard, Timeout = timeout };
         // The run outlives the request that started it: it is not tied to the caller's token.
         _running[run.Id] = Task.Run(() => ExecuteAsync(probe, probeRequest, run, feed, redactor), CancellationToken.None);
-        return new RunStartResult(run.Id, new Dictionary<string, string>());
+        return (new RunStartResult(run.Id, new Dictionary<string, string>()), run);
     }
 
     /// <summary>Asks a run to stop; it records itself as cancelled. False when it is not running here.</summary>

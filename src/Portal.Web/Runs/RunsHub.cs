@@ -8,6 +8,7 @@ namespace Portal.Web.Runs;
 /// dashboards). StreamRun(runId, fromSeq) yields every event after fromSeq exactly once, in
 /// order, in batches at most every 100 ms; a late subscriber gets the history first.
 /// </summary>
+[Microsoft.AspNetCore.Authorization.Authorize(Policy = Auth.PortalRoles.Viewer)]
 public sealed class RunsHub(RunStream stream) : Hub
 {
     public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(100);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Localization;
 using Portal.Runbooks;
 using Portal.Runbooks.Model;
 using Portal.Runbooks.Search;
+using Portal.Web.Components.Runbooks;
 using Portal.Web.Localization;
 
 namespace Portal.Web.Components.Pages;
@@ -33,7 +34,7 @@ public sealed partial class Catalog
 
     private IReadOnlyList<Category> Categories => Data?.Categories ?? [];
 
-    private IReadOnlyList<RunbookVersion>? AllRunbooks => Data?.Runbooks;
+    private IReadOnlyList<CatalogEntry>? AllRunbooks => Data?.Runbooks;
 
     private static string Language => PortalCultures.CurrentLanguage;
 
@@ -68,7 +69,7 @@ public sealed partial class Catalog
         _error = null;
         try
         {
-            Data = new CatalogData([.. await Runbooks.ListCategoriesAsync()], [.. await Runbooks.ListCurrentAsync()]);
+            Data = new CatalogData([.. await Runbooks.ListCategoriesAsync()], [.. (await Runbooks.ListCurrentAsync()).Select(CatalogEntry.From)]);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -95,7 +96,7 @@ public sealed partial class Catalog
             return;
         }
 
-        var matches = RunbookSearch.Filter(AllRunbooks, _search);
+        var matches = RunbookSearch.Filter(AllRunbooks, r => r.Content, _search);
         Groups = [.. Categories
             .Select(c => new CatalogGroup(c, [.. matches.Where(r => r.Content.Category == c.Key)]))
             .Concat(Uncategorised(matches))
@@ -103,13 +104,17 @@ public sealed partial class Catalog
     }
 
     /// <summary>Runbooks whose category is not (yet) defined still show, under their category key.</summary>
-    private IEnumerable<CatalogGroup> Uncategorised(IReadOnlyList<RunbookVersion> matches) =>
+    private IEnumerable<CatalogGroup> Uncategorised(IReadOnlyList<CatalogEntry> matches) =>
         matches.Where(r => Categories.All(c => c.Key != r.Content.Category))
             .GroupBy(r => r.Content.Category)
             .Select(g => new CatalogGroup(
                 new Category(g.Key, int.MaxValue, LocalizedText.Of(g.Key, g.Key)), [.. g]));
 
-    private sealed record CatalogGroup(Category Category, IReadOnlyList<RunbookVersion> Runbooks);
+    private sealed record CatalogGroup(Category Category, IReadOnlyList<CatalogEntry> Runbooks);
 
-    public sealed record CatalogData(List<Category> Categories, List<RunbookVersion> Runbooks);
+    /// <summary>
+    /// Kept small on purpose: it travels in the page and back over the circuit when it starts,
+    /// and SignalR's default 32 KB message limit applies. Steps and solutions are only counted.
+    /// </summary>
+    public sealed record CatalogData(List<Category> Categories, List<CatalogEntry> Runbooks);
 }

@@ -33,6 +33,8 @@ public sealed partial class ProbesPage
 
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
 
+    [CascadingParameter] public Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? Auth { get; set; }
+
     [SupplyParameterFromQuery(Name = "run")]
     public Guid? RunId { get; set; }
 
@@ -89,7 +91,9 @@ public sealed partial class ProbesPage
         _starting = true;
         try
         {
-            var result = await Runner.StartAsync(new RunRequest(_kind, _environment, _target, new Dictionary<string, string?>(_values)), "anonymous", CancellationToken.None);
+            var user = Auth is null ? null : (await Auth).User.Identity?.Name;
+            var result = await Runner.StartAsync(
+                new RunRequest(_kind, _environment, _target, new Dictionary<string, string?>(_values)), user ?? "anonymous", "ui", CancellationToken.None);
             _errors = result.Errors.ToDictionary(e => e.Key, e => e.Value);
             if (result.RunId is { } runId)
             {
