@@ -3,6 +3,7 @@ using Portal.Web.Api;
 using Portal.Web.Components;
 using Portal.Web.Health;
 using Portal.Web.Hosting;
+using Portal.Web.Incidents;
 using Portal.Web.Inventory;
 using Portal.Web.Localization;
 using Portal.Web.Runs;
@@ -20,6 +21,7 @@ builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("
 builder.Services.AddPortalDataProtection(builder.Configuration);
 builder.Services.AddPortalInventory();
 builder.Services.AddPortalRuns(builder.Configuration);
+builder.Services.AddPortalIncidents();
 builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
 builder.Services.AddPortalLocalization();
@@ -46,6 +48,7 @@ app.MapRunbookApi();
 app.MapProbeRunApi();
 app.MapRunOutputDownload();
 app.MapInventoryApi();
+app.MapIncidentApi();
 app.MapRunsHub();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
