@@ -15,8 +15,22 @@ namespace Portal.Testing;
 /// </summary>
 public sealed class PortalHost : IAsyncLifetime
 {
-    private readonly TestDatabase _database = new();
+    private readonly TestDatabase _database;
+    private readonly bool _ownsDatabase;
     private WebApplicationFactory<Program>? _factory;
+
+    public PortalHost()
+    {
+        _database = new TestDatabase();
+        _ownsDatabase = true;
+    }
+
+    /// <summary>A host on another host's database, as after a restart; the database stays with its owner.</summary>
+    public PortalHost(TestDatabase database)
+    {
+        _database = database;
+        _ownsDatabase = false;
+    }
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -32,7 +46,11 @@ public sealed class PortalHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _database.InitializeAsync();
+        if (_ownsDatabase)
+        {
+            await _database.InitializeAsync();
+        }
+
         _factory = new PortalFactory(_database.ConnectionString, Settings, ConfigureServices);
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
@@ -84,6 +102,9 @@ public sealed class PortalHost : IAsyncLifetime
             await _factory.DisposeAsync();
         }
 
-        await _database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await _database.DisposeAsync();
+        }
     }
 }
