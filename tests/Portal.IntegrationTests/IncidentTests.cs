@@ -4,12 +4,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Portal.Probes.Contract;
 using Portal.Runbooks.Model;
 using Portal.Runbooks.Storage;
 using Portal.Testing;
+using Portal.Web.Incidents;
+using Portal.Web.Runs;
 
 namespace Portal.IntegrationTests;
 
@@ -41,7 +44,11 @@ public sealed class IncidentTests : IAsyncLifetime
         var started = await StartAsync("redis-connection", "it");
 
         var runId = await RunAsync(started, "ping");
+        var streamed = await StreamAsync(runId);
         var state = await WaitForRunEndAsync(_client, started, runId);
+
+        Assert.True(streamed[^1].IsTerminal);
+        Assert.Contains(streamed, e => e.Type == RunEventTypes.Verdict && e.Value == "pass");
 
         var timeline = Timeline(state);
         Assert.Equal(["started", "step_entered", "probe_started", "probe_finished", "recommendation"], timeline.Select(e => e.Type));
@@ -145,7 +152,7 @@ public sealed class IncidentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LazyCompletion_RunFinishedWhileNobodyWatched_IsRecordedOnce()
+    public async Task ConcurrentReads_WhileTheWatcherRecords_RecordTheRunEndOnce()
     {
         await SaveRunbookAsync("it-lazy", "box", "test.lines", new() { ["lines"] = "3" });
         await PutTargetAsync("it", "box", new { role = "box", kind = "host", host = "127.0.0.1", allowLoopback = true });
@@ -160,6 +167,32 @@ public sealed class IncidentTests : IAsyncLifetime
         Assert.Single(Timeline(final), e => e.Type == "recommendation");
         Assert.Equal("solution:ok", final.GetProperty("recommendation").GetProperty("target").GetProperty("reference").GetString());
         Assert.All(reads, r => Assert.Equal("pass", Finished(r, "run").GetProperty("verdict").GetString()));
+    }
+
+    [Fact]
+    public async Task LazyCompletion_ARunThatEndedUnwatched_IsRecordedWithItsRecommendationOnTheNextRead()
+    {
+        await SaveRunbookAsync("it-unwatched", "box", "test.lines", new() { ["lines"] = "3" });
+        await PutTargetAsync("it", "box", new { role = "box", kind = "host", host = "127.0.0.1", allowLoopback = true });
+        var incident = await StartAsync("it-unwatched", "it");
+        // A run no watcher knows about (as when the portal that started it went away), already finished.
+        using var start = await _client.PostAsJsonAsync("/api/runs", new { kind = "test.lines", environment = "it", target = "box", parameters = new { lines = "3" } });
+        var runId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetGuid();
+        while ((await _client.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}")).GetProperty("status").GetString() == "running")
+        {
+            await Task.Delay(20);
+        }
+
+        await _host.Services.GetRequiredService<IncidentStore>().ChangeAsync(incident, "test", _ => new IncidentChange(
+            [new(IncidentEventTypes.ProbeStarted, new ProbeStartedPayload(runId, "run", "test.lines", "box", "box"))]), CancellationToken.None);
+
+        var state = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
+
+        Assert.Equal(["started", "step_entered", "probe_started", "probe_finished", "recommendation"], Timeline(state).Select(e => e.Type));
+        Assert.Equal("pass", Finished(state, "run").GetProperty("verdict").GetString());
+        Assert.Equal("solution:ok", state.GetProperty("recommendation").GetProperty("target").GetProperty("reference").GetString());
+        var again = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
+        Assert.Equal(5, again.GetProperty("timeline").GetArrayLength());
     }
 
     [Fact]
@@ -221,6 +254,9 @@ public sealed class IncidentTests : IAsyncLifetime
         Assert.Contains(started.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("role 'platform-db'", StringComparison.Ordinal));
         var state = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{started.GetProperty("incidentId").GetGuid()}");
         Assert.Contains(state.GetProperty("unboundRoles").EnumerateArray(), r => r.GetString() == "platform-db");
+        await AssertProblemAsync(
+            await _client.PostAsync(new Uri($"/api/incidents/{started.GetProperty("incidentId").GetGuid()}/steps/test-connection/run", UriKind.Relative), null),
+            "stepId", "PUT /api/environments/it/targets/{name} with role 'platform-db'");
     }
 
     [Fact]
@@ -247,13 +283,10 @@ public sealed class IncidentTests : IAsyncLifetime
     [Fact]
     public async Task Checklist_TicksAreRecordedAndShownOnTheStep()
     {
-        var incident = await StartAsync("major-incident", "local");
+        var incident = await StartAsync("data-recovery", "local");
         var state = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
         var step = state.GetProperty("currentStep");
-        if (step.GetProperty("checklist").GetArrayLength() == 0)
-        {
-            return; // the seed's first step has no checklist; nothing to tick
-        }
+        Assert.Equal(4, step.GetProperty("checklist").GetArrayLength());
 
         var stepId = step.GetProperty("id").GetString();
         using (var tick = await _client.PostAsJsonAsync($"/api/incidents/{incident}/checklist/{stepId}/0", new { done = true }))
@@ -263,7 +296,41 @@ public sealed class IncidentTests : IAsyncLifetime
 
         var after = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
         Assert.True(after.GetProperty("currentStep").GetProperty("checklist")[0].GetProperty("done").GetBoolean());
+        Assert.False(after.GetProperty("currentStep").GetProperty("checklist")[1].GetProperty("done").GetBoolean());
         await AssertProblemAsync(await _client.PostAsJsonAsync($"/api/incidents/{incident}/checklist/{stepId}/99", new { done = true }), "index", "checklist items");
+    }
+
+    [Fact]
+    public async Task Notes_WrittenConcurrently_AllStoredWithGaplessSeqs()
+    {
+        var incident = await StartAsync("redis-connection", "it");
+
+        var responses = await Task.WhenAll(Enumerable.Range(1, 25).Select(n =>
+            _client.PostAsJsonAsync($"/api/incidents/{incident}/notes", new { text = $"note {n}\nsecond line" })));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var state = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
+        var seqs = state.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(1, 27).Select(i => (long)i), seqs);
+        Assert.Equal(25, Timeline(state).Count(e => e.Type == "note" && e.Payload.GetProperty("text").GetString()!.EndsWith("\nsecond line", StringComparison.Ordinal)));
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+
+    private async Task<List<RunEvent>> StreamAsync(Guid runId)
+    {
+        await using var connection = new HubConnectionBuilder().WithUrl(new Uri(_host.BaseAddress, "/hubs/runs")).Build();
+        await connection.StartAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var events = new List<RunEvent>();
+        await foreach (var batch in connection.StreamAsync<List<RunEvent>>("StreamRun", runId, 0L, deadline.Token))
+        {
+            events.AddRange(batch);
+        }
+
+        return events;
     }
 
     internal static async Task<JsonElement> WaitForRunEndAsync(HttpClient client, Guid incident, Guid runId)
