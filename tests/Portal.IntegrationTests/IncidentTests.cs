@@ -110,7 +110,7 @@ public sealed class IncidentTests : IAsyncLifetime
 
         // A restart: a new portal on the same database shows the same incident.
         var before = await _client.GetStringAsync(new Uri($"/api/incidents/{incident}", UriKind.Relative));
-        await using var restarted = new PortalHost(_host.Database);
+        await using var restarted = PortalHost.OnDatabase(_host.Database);
         await restarted.InitializeAsync();
         using var client = restarted.CreateClient();
         var after = await client.GetStringAsync(new Uri($"/api/incidents/{incident}", UriKind.Relative));
@@ -129,7 +129,7 @@ public sealed class IncidentTests : IAsyncLifetime
         var busy = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
         Assert.Equal(runId, busy.GetProperty("activeRunId").GetGuid());
 
-        await using (var second = new PortalHost(_host.Database))
+        await using (var second = PortalHost.OnDatabase(_host.Database))
         {
             await second.InitializeAsync();
             using var client = second.CreateClient();

@@ -19,18 +19,20 @@ public sealed class PortalHost : IAsyncLifetime
     private readonly bool _ownsDatabase;
     private WebApplicationFactory<Program>? _factory;
 
+    // The only public constructor: xUnit class fixtures need exactly one.
     public PortalHost()
+        : this(new TestDatabase(), ownsDatabase: true)
     {
-        _database = new TestDatabase();
-        _ownsDatabase = true;
+    }
+
+    private PortalHost(TestDatabase database, bool ownsDatabase)
+    {
+        _database = database;
+        _ownsDatabase = ownsDatabase;
     }
 
     /// <summary>A host on another host's database, as after a restart; the database stays with its owner.</summary>
-    public PortalHost(TestDatabase database)
-    {
-        _database = database;
-        _ownsDatabase = false;
-    }
+    public static PortalHost OnDatabase(TestDatabase database) => new(database, ownsDatabase: false);
 
     public Uri BaseAddress { get; private set; } = null!;
 
