@@ -16,8 +16,24 @@ namespace Portal.Testing;
 /// </summary>
 public sealed class PortalHost : IAsyncLifetime
 {
-    private readonly TestDatabase _database = new();
+    private readonly TestDatabase _database;
+    private readonly bool _ownsDatabase;
     private WebApplicationFactory<Program>? _factory;
+
+    // The only public constructor: xUnit class fixtures need exactly one.
+    public PortalHost()
+        : this(new TestDatabase(), ownsDatabase: true)
+    {
+    }
+
+    private PortalHost(TestDatabase database, bool ownsDatabase)
+    {
+        _database = database;
+        _ownsDatabase = ownsDatabase;
+    }
+
+    /// <summary>A host on another host's database, as after a restart; the database stays with its owner.</summary>
+    public static PortalHost OnDatabase(TestDatabase database) => new(database, ownsDatabase: false);
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -33,7 +49,11 @@ public sealed class PortalHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _database.InitializeAsync();
+        if (_ownsDatabase)
+        {
+            await _database.InitializeAsync();
+        }
+
         Settings.TryAdd("PORTAL_ADMIN_PASSWORD", AdminPassword);
         _factory = new PortalFactory(_database.ConnectionString, Settings, ConfigureServices);
         _factory.StartServer();
@@ -42,8 +62,8 @@ public sealed class PortalHost : IAsyncLifetime
         AdminToken = await IssueTokenAsync("admin", AdminPassword);
     }
 
-    /// <summary>The first admin's password (PORTAL_ADMIN_PASSWORD), generated per host.</summary>
-    public string AdminPassword { get; } = "adm-" + Guid.NewGuid().ToString("N");
+    /// <summary>The first admin's password (PORTAL_ADMIN_PASSWORD), one per database, so a restarted host signs in too.</summary>
+    public string AdminPassword => $"adm-{_database.Name}-pw";
 
     /// <summary>A bearer token of the admin; null when the host could not issue one (its database is down).</summary>
     public string? AdminToken { get; private set; }
@@ -129,6 +149,9 @@ public sealed class PortalHost : IAsyncLifetime
             await _factory.DisposeAsync();
         }
 
-        await _database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await _database.DisposeAsync();
+        }
     }
 }

@@ -1,0 +1,232 @@
+using System.Data;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using Portal.Web.Runs;
+
+namespace Portal.Web.Incidents;
+
+/// <summary>
+/// Incidents and their timelines in PostgreSQL. Every change happens in one transaction under the
+/// incident's row lock: the state is read, the change decided, events appended (seq 1, 2, 3… with no
+/// gaps) and the state written together, so what the API acknowledges is stored. Events are only
+/// ever inserted; the database refuses to update or delete them.
+/// </summary>
+public sealed class IncidentStore(NpgsqlDataSource db)
+{
+    private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
+
+    /// <summary>Inserts a new incident with its first events.</summary>
+    public async Task CreateAsync(IncidentRecord incident, string actor, IReadOnlyList<NewIncidentEvent> events, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO incidents (id, runbook_slug, runbook_version, environment, title, status, started_by, started_at,
+                                   position, inputs, last_seq)
+            VALUES (@Id, @RunbookSlug, @RunbookVersion, @Environment, @Title, @Status, @StartedBy, @StartedAt,
+                    @Position, @Inputs::jsonb, 0)
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            incident.Id, incident.RunbookSlug, incident.RunbookVersion, incident.Environment, incident.Title,
+            incident.Status, incident.StartedBy, incident.StartedAt, incident.Position,
+            Inputs = JsonSerializer.Serialize(incident.Inputs, Json),
+        }, tx, cancellationToken: ct));
+        await AppendAsync(connection, tx, incident.Id, 0, actor, events, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<IncidentRecord?> GetAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = $"SELECT {Columns} FROM incidents WHERE id = @id";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+        return row?.ToRecord();
+    }
+
+    /// <summary>Newest first; <paramref name="status"/> null means any.</summary>
+    public async Task<IReadOnlyList<IncidentRecord>> ListAsync(string? status, int limit, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT {Columns} FROM incidents
+            WHERE @status::text IS NULL OR status = @status
+            ORDER BY started_at DESC, id LIMIT @limit
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<IncidentRow>(new CommandDefinition(sql, new { status, limit }, cancellationToken: ct));
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    /// <summary>The whole timeline, in order.</summary>
+    public async Task<IReadOnlyList<IncidentEvent>> ReadEventsAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT seq AS {nameof(EventRow.Seq)}, at AS {nameof(EventRow.At)}, actor AS {nameof(EventRow.Actor)},
+                   type AS {nameof(EventRow.Type)}, payload::text AS {nameof(EventRow.PayloadJson)}
+            FROM incident_events WHERE incident_id = @id ORDER BY seq
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<EventRow>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+        return [.. rows.Select(r => new IncidentEvent(
+            r.Seq, ToUtc(r.At), r.Actor, r.Type, JsonDocument.Parse(r.PayloadJson).RootElement.Clone()))];
+    }
+
+    /// <summary>Runs started for this incident whose end is not recorded yet (normally zero or one).</summary>
+    public async Task<IReadOnlyList<Guid>> ListUnfinishedRunsAsync(Guid id, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT (s.payload ->> 'runId')::uuid FROM incident_events s
+            WHERE s.incident_id = @id AND s.type = 'probe_started'
+              AND NOT EXISTS (SELECT 1 FROM incident_events f
+                              WHERE f.incident_id = s.incident_id AND f.type = 'probe_finished'
+                                AND f.payload ->> 'runId' = s.payload ->> 'runId')
+            ORDER BY s.seq
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return [.. await connection.QueryAsync<Guid>(new CommandDefinition(sql, new { id }, cancellationToken: ct))];
+    }
+
+    /// <summary>
+    /// Locks the incident, lets <paramref name="decide"/> look at it and say what changes (null: nothing),
+    /// and stores that. An exception from <paramref name="decide"/> rolls back: nothing is recorded.
+    /// With <paramref name="unlessRunFinished"/>, nothing happens when that run's end is already recorded.
+    /// </summary>
+    /// <returns>The incident after the change and the events appended; null when there is no such incident.</returns>
+    public async Task<(IncidentRecord Incident, IReadOnlyList<long> Seqs)?> ChangeAsync(
+        Guid id, string actor, Func<IncidentRecord, IncidentChange?> decide, CancellationToken ct, Guid? unlessRunFinished = null)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        const string lockSql = $"SELECT {Columns} FROM incidents WHERE id = @id FOR UPDATE";
+        var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(lockSql, new { id }, tx, cancellationToken: ct));
+        if (row is null)
+        {
+            return null;
+        }
+
+        var incident = row.ToRecord();
+        if (unlessRunFinished is { } runId)
+        {
+            const string finished = """
+                SELECT EXISTS (SELECT 1 FROM incident_events
+                               WHERE incident_id = @id AND type = 'probe_finished' AND payload ->> 'runId' = @runId)
+                """;
+            if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(finished, new { id, runId = runId.ToString() }, tx, cancellationToken: ct)))
+            {
+                return (incident, []);
+            }
+        }
+
+        var change = decide(incident);
+        if (change is null || (change.Events.Count == 0 && change.Position is null && change.Inputs is null && change.Status is null))
+        {
+            return (incident, []);
+        }
+
+        var seqs = await AppendAsync(connection, tx, id, incident.LastSeq, actor, change.Events, ct);
+        const string update = """
+            UPDATE incidents SET
+                position = coalesce(@Position, position),
+                inputs = coalesce(@Inputs::jsonb, inputs),
+                status = coalesce(@Status, status),
+                closed_at = CASE WHEN coalesce(@Status, status) = 'open' THEN NULL ELSE coalesce(closed_at, now()) END,
+                last_seq = @LastSeq
+            WHERE id = @Id
+            """;
+        var lastSeq = seqs.Count > 0 ? seqs[^1] : incident.LastSeq;
+        await connection.ExecuteAsync(new CommandDefinition(update, new
+        {
+            Id = id,
+            change.Position,
+            Inputs = change.Inputs is null ? null : JsonSerializer.Serialize(change.Inputs, Json),
+            change.Status,
+            LastSeq = lastSeq,
+        }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return (await GetAsync(id, ct) ?? incident, seqs);
+    }
+
+    /// <summary>The last <paramref name="count"/> output lines of a run (already redacted by the runner), oldest first.</summary>
+    public async Task<IReadOnlyList<RunEvent>> ReadOutputTailAsync(Guid runId, int count, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT payload::text FROM (
+                SELECT seq, payload FROM probe_run_events WHERE run_id = @runId AND type = 'output'
+                ORDER BY seq DESC LIMIT @count) tail
+            ORDER BY seq
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<string>(new CommandDefinition(sql, new { runId, count }, cancellationToken: ct));
+        return [.. rows.Select(r => JsonSerializer.Deserialize<RunEvent>(r, Json)!)];
+    }
+
+    private static async Task<IReadOnlyList<long>> AppendAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, long lastSeq, string actor,
+        IReadOnlyList<NewIncidentEvent> events, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO incident_events (incident_id, seq, at, actor, type, payload)
+            VALUES (@id, @seq, now(), @actor, @type, @payload::jsonb)
+            """;
+        var seqs = new List<long>(events.Count);
+        foreach (var e in events)
+        {
+            var seq = lastSeq + seqs.Count + 1;
+            await connection.ExecuteAsync(new CommandDefinition(sql, new
+            {
+                id, seq, actor, type = e.Type, payload = JsonSerializer.Serialize(e.Payload, e.Payload.GetType(), Json),
+            }, tx, cancellationToken: ct));
+            seqs.Add(seq);
+        }
+
+        if (seqs.Count > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE incidents SET last_seq = @last WHERE id = @id", new { id, last = seqs[^1] }, tx, cancellationToken: ct));
+        }
+
+        return seqs;
+    }
+
+    private static DateTimeOffset ToUtc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private const string Columns = $"""
+        id AS {nameof(IncidentRow.Id)}, runbook_slug AS {nameof(IncidentRow.RunbookSlug)},
+        runbook_version AS {nameof(IncidentRow.RunbookVersion)}, environment AS {nameof(IncidentRow.Environment)},
+        title AS {nameof(IncidentRow.Title)}, status AS {nameof(IncidentRow.Status)}, started_by AS {nameof(IncidentRow.StartedBy)},
+        started_at AS {nameof(IncidentRow.StartedAt)}, closed_at AS {nameof(IncidentRow.ClosedAt)},
+        position AS {nameof(IncidentRow.Position)}, inputs::text AS {nameof(IncidentRow.InputsJson)},
+        last_seq AS {nameof(IncidentRow.LastSeq)}
+        """;
+
+    private sealed class IncidentRow
+    {
+        public Guid Id { get; init; }
+        public string RunbookSlug { get; init; } = "";
+        public int RunbookVersion { get; init; }
+        public string Environment { get; init; } = "";
+        public string Title { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string StartedBy { get; init; } = "";
+        public DateTime StartedAt { get; init; }
+        public DateTime? ClosedAt { get; init; }
+        public string Position { get; init; } = "";
+        public string InputsJson { get; init; } = "{}";
+        public long LastSeq { get; init; }
+
+        public IncidentRecord ToRecord() => new(
+            Id, RunbookSlug, RunbookVersion, Environment, Title, Status, StartedBy, ToUtc(StartedAt),
+            ClosedAt is { } closed ? ToUtc(closed) : null, Position,
+            JsonSerializer.Deserialize<Dictionary<string, string>>(InputsJson, Json) ?? [], LastSeq);
+    }
+
+    private sealed class EventRow
+    {
+        public long Seq { get; init; }
+        public DateTime At { get; init; }
+        public string Actor { get; init; } = "";
+        public string Type { get; init; } = "";
+        public string PayloadJson { get; init; } = "{}";
+    }
+}
