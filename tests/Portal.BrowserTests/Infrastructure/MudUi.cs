@@ -11,9 +11,12 @@ public static class MudUi
     /// Opens the MudSelect marked <paramref name="testId"/> (MudBlazor puts the attribute on the
     /// inner input) and picks the option whose text starts with <paramref name="option"/>.
     /// </summary>
-    public static async Task SelectAsync(IPage page, string testId, string option)
+    public static Task SelectAsync(IPage page, string testId, string option) =>
+        SelectAsync(page, page.Locator($".mud-select:has([data-testid='{testId}'])").First, option);
+
+    /// <summary>Picks an option of the MudSelect <paramref name="select"/> (for selects without a test id).</summary>
+    public static async Task SelectAsync(IPage page, ILocator select, string option)
     {
-        var select = page.Locator($".mud-select:has([data-testid='{testId}'])").First;
         await select.Locator(".mud-input-control").First.ClickAsync();
         var item = page.Locator(".mud-popover-open [role=option]").Filter(new() { HasText = option }).First;
         await item.ClickAsync();
