@@ -25,9 +25,9 @@ public sealed partial class ProbesPageTests(PortalBrowserFixture fixture) : IAsy
         _listener.Start();
         _accepting = AcceptAsync();
         var open = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        await MudUi.PutTargetAsync(fixture.BaseAddress, Environment, "listener",
+        await MudUi.PutTargetAsync(fixture, Environment, "listener",
             new { role = "listener", kind = "host", host = "127.0.0.1", port = open, allowLoopback = true });
-        await MudUi.PutTargetAsync(fixture.BaseAddress, Environment, "closed",
+        await MudUi.PutTargetAsync(fixture, Environment, "closed",
             new { role = "closed", kind = "host", host = "127.0.0.1", port = ClosedPort(), allowLoopback = true });
     }
 

@@ -13,7 +13,7 @@ public sealed class TargetsPageTests(PortalBrowserFixture fixture) : IAsyncLifet
     private const string Environment = "ui-targets";
 
     /// <summary>The page edits existing environments only; the API creates this one with a first target.</summary>
-    public Task InitializeAsync() => MudUi.PutTargetAsync(fixture.BaseAddress, Environment, "anchor",
+    public Task InitializeAsync() => MudUi.PutTargetAsync(fixture, Environment, "anchor",
         new { role = "anchor", kind = "host", host = "127.0.0.1", allowLoopback = true });
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -60,7 +60,7 @@ public sealed class TargetsPageTests(PortalBrowserFixture fixture) : IAsyncLifet
             await Expect(row).ToContainTextAsync("cache-primary");
             await Expect(row).ToContainTextAsync("password set");
         });
-        Assert.Matches(new Regex("\"name\":\"cache\"[^}]*\"hasPassword\":true"), await MudUi.TargetsJsonAsync(fixture.BaseAddress, Environment));
+        Assert.Matches(new Regex("\"name\":\"cache\"[^}]*\"hasPassword\":true"), await MudUi.TargetsJsonAsync(fixture, Environment));
 
         await page.GetByTestId("target-delete-cache").ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
@@ -73,13 +73,13 @@ public sealed class TargetsPageTests(PortalBrowserFixture fixture) : IAsyncLifet
             await Expect(row).ToHaveCountAsync(0);
             await Expect(Row(page, "anchor")).ToHaveCountAsync(1);
         });
-        Assert.DoesNotContain("\"cache\"", await MudUi.TargetsJsonAsync(fixture.BaseAddress, Environment), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"cache\"", await MudUi.TargetsJsonAsync(fixture, Environment), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task TargetsPage_DeleteCancelled_KeepsTheTarget()
     {
-        await MudUi.PutTargetAsync(fixture.BaseAddress, Environment, "keep-me", new { role = "keep-me", kind = "host", host = "10.0.0.9" });
+        await MudUi.PutTargetAsync(fixture, Environment, "keep-me", new { role = "keep-me", kind = "host", host = "10.0.0.9" });
         await using var session = await fixture.OpenSessionAsync(new() { Locale = "zh-CN" });
         var page = session.Page;
         await session.GotoAsync("/targets");
@@ -90,7 +90,7 @@ public sealed class TargetsPageTests(PortalBrowserFixture fixture) : IAsyncLifet
 
         await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
         await Expect(Row(page, "keep-me")).ToHaveCountAsync(1);
-        Assert.Contains("\"keep-me\"", await MudUi.TargetsJsonAsync(fixture.BaseAddress, Environment), StringComparison.Ordinal);
+        Assert.Contains("\"keep-me\"", await MudUi.TargetsJsonAsync(fixture, Environment), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class TargetsPageTests(PortalBrowserFixture fixture) : IAsyncLifet
             await Expect(page.GetByTestId("target-errors")).ToContainTextAsync("Not saved:");
             await Expect(Row(page, "bad")).ToHaveCountAsync(0);
         });
-        Assert.DoesNotContain("\"bad\"", await MudUi.TargetsJsonAsync(fixture.BaseAddress, Environment), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"bad\"", await MudUi.TargetsJsonAsync(fixture, Environment), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -8,7 +8,8 @@ public static class PortalUi
     public static IServiceCollection AddPortalUi(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
+        // Snackbars bottom-right: top-right would cover the language and theme buttons.
+        services.AddMudServices(options => options.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         // The layout reads the theme cookie while prerendering.
         services.AddHttpContextAccessor();
         return services;

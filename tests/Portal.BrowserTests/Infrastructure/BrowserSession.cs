@@ -55,6 +55,16 @@ public sealed class BrowserSession : IAsyncDisposable
         await WaitForInteractiveAsync();
     }
 
+    /// <summary>Signs in through the login form, as a person would, and waits for the catalog.</summary>
+    public async Task SignInAsync(string username, string password)
+    {
+        await Page.GotoAsync("login", new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        await Page.Locator("#username").FillAsync(username);
+        await Page.Locator("#password").FillAsync(password);
+        await Page.Locator("form[data-testid=login-form] button[type=submit]").ClickAsync();
+        await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+    }
+
     /// <summary>Reloads the page and waits, like <see cref="GotoAsync"/>, for the new circuit.</summary>
     public async Task ReloadAsync()
     {

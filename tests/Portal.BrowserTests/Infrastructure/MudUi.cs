@@ -28,9 +28,9 @@ public static class MudUi
         page.Locator($".mud-input-control:has([data-testid='{testId}'])").First;
 
     /// <summary>PUT /api/environments/{env}/targets/{name}; fails the test unless the API says 200.</summary>
-    public static async Task PutTargetAsync(Uri portal, string environment, string name, object target)
+    public static async Task PutTargetAsync(PortalBrowserFixture portal, string environment, string name, object target)
     {
-        using var client = new HttpClient { BaseAddress = portal };
+        using var client = portal.CreateApiClient();
         using var response = await client.PutAsJsonAsync($"/api/environments/{environment}/targets/{name}", target);
         if (!response.IsSuccessStatusCode)
         {
@@ -39,9 +39,9 @@ public static class MudUi
     }
 
     /// <summary>GET /api/environments/{env}/targets as raw JSON.</summary>
-    public static async Task<string> TargetsJsonAsync(Uri portal, string environment)
+    public static async Task<string> TargetsJsonAsync(PortalBrowserFixture portal, string environment)
     {
-        using var client = new HttpClient { BaseAddress = portal };
+        using var client = portal.CreateApiClient();
         return await client.GetStringAsync(new Uri($"/api/environments/{environment}/targets", UriKind.Relative));
     }
 }

@@ -26,6 +26,11 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser has not started.");
 
+    /// <summary>An API client signed in as the admin (bearer token), for test setup.</summary>
+    public HttpClient CreateApiClient() => _portal.CreateClient();
+
+    public string AdminPassword => _portal.AdminPassword;
+
     public async Task InitializeAsync()
     {
         // The first page of a fresh host also pays for JIT and the guide import; later ones are quick.
@@ -58,7 +63,13 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
         context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(30_000);
         var page = await context.NewPageAsync();
-        return new BrowserSession(context, page);
+        var session = new BrowserSession(context, page);
+        if (options.SignedIn)
+        {
+            await session.SignInAsync("admin", AdminPassword);
+        }
+
+        return session;
     }
 
     public async Task DisposeAsync()
@@ -83,6 +94,9 @@ public sealed record BrowserSessionOptions
     public int Height { get; init; } = 900;
 
     public bool IsMobile { get; init; }
+
+    /// <summary>Signed in as the admin through the login page before the test starts (the default).</summary>
+    public bool SignedIn { get; init; } = true;
 
     /// <summary>An iPhone-sized phone (390 x 844 CSS pixels).</summary>
     public static BrowserSessionOptions Phone(string locale) =>

@@ -16,7 +16,7 @@ public sealed partial class RunViewer : IAsyncDisposable
 {
     private static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenSource _stop = new();
     private RunView _view = new();
     private Task? _reader;
     private Guid _watching;
@@ -51,9 +51,13 @@ public sealed partial class RunViewer : IAsyncDisposable
             return;
         }
 
+        // A new run: the previous reader stops, and its late events can only reach its own view.
+        _stop.Cancel();
+        _stop.Dispose();
+        _stop = new CancellationTokenSource();
         _watching = RunId;
         _view = new RunView();
-        _reader = ReadAsync(RunId, _stop.Token);
+        _reader = ReadAsync(RunId, _view, _stop.Token);
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -71,24 +75,29 @@ public sealed partial class RunViewer : IAsyncDisposable
         }
     }
 
-    private async Task ReadAsync(Guid runId, CancellationToken ct)
+    private async Task ReadAsync(Guid runId, RunView view, CancellationToken ct)
     {
         await Task.Yield(); // let the first render happen before the first batch
         try
         {
-            await foreach (var batch in Events.ReadAsync(runId, _view.LastSeq, BatchInterval, ct))
+            await foreach (var batch in Events.ReadAsync(runId, view.LastSeq, BatchInterval, ct))
             {
-                var wasFinished = _view.IsFinished;
+                var wasFinished = view.IsFinished;
                 await InvokeAsync(() =>
                 {
+                    if (ct.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
                     _connected = true;
-                    _view.Apply(batch);
+                    view.Apply(batch);
                     _scrollPending = true;
                     StateHasChanged();
                 });
-                if (!wasFinished && _view.IsFinished)
+                if (!wasFinished && view.IsFinished && !ct.IsCancellationRequested)
                 {
-                    await InvokeAsync(() => OnFinished.InvokeAsync(_view));
+                    await InvokeAsync(() => OnFinished.InvokeAsync(view));
                 }
             }
         }
@@ -108,8 +117,11 @@ public sealed partial class RunViewer : IAsyncDisposable
 
     private void StopAsync()
     {
-        _stopping = true;
-        Runner.Cancel(RunId);
+        _stopping = Runner.Cancel(RunId);
+        if (!_stopping)
+        {
+            Snackbar.Add(L["Run.NotRunningHere"], Severity.Warning);
+        }
     }
 
     private async Task CopyAsync()
