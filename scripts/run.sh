@@ -90,6 +90,10 @@ REDIS_PW=$(portal_secret "$SECRETS/redis-password")
 export ConnectionStrings__Portal="Host=127.0.0.1;Port=$PG_PORT;Database=portal;Username=portal;Password=$DB_PW"
 export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT,password=$REDIS_PW,abortConnect=false"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+# No default password: the first admin is created from this only while no user exists yet.
+export PORTAL_ADMIN_PASSWORD="${PORTAL_ADMIN_PASSWORD:-$(portal_secret "$SECRETS/admin-password")}"
+# Data Protection keys (cookies, encrypted target passwords) also kept next to the data.
+export Portal__DataProtectionKeysPath="${Portal__DataProtectionKeysPath:-$INST/keys}"
 
 LISTEN_HOST=$HOST
 [[ $HOST == *:* && $HOST != \[* ]] && LISTEN_HOST="[$HOST]"   # IPv6 literal needs brackets in URLs
@@ -105,8 +109,9 @@ cat <<EOF
   Redis:       127.0.0.1:$REDIS_PORT   data: ${INST#"$ROOT"/}/redis
   Passwords:   ${SECRETS#"$ROOT"/}/   Logs: ${INST#"$ROOT"/}/pg.log, ${INST#"$ROOT"/}/redis/redis.log
 EOF
-# ---- SIGN-IN: first-run credentials / sign-in instructions go here (not implemented yet) ----
 cat <<EOF
+  Sign in:     user "admin", password in ${SECRETS#"$ROOT"/}/admin-password
+               (used only to create the first admin while no user exists; change users in the portal)
 
   Stop with Ctrl-C (PostgreSQL and Redis stop too, unless another run.sh started them).
 

@@ -100,7 +100,10 @@ portal_ensure_packages() {
         command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
         command -v prometheus-blackbox-exporter >/dev/null 2>&1 || missing+=(prometheus-blackbox-exporter)
         command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-        command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
+        command -v curl >/dev/null 2>&1 || missing+=(curl)
+        command -v jq >/dev/null 2>&1 || missing+=(jq)
+        python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+        command -v setpriv >/dev/null 2>&1 || missing+=(util-linux) ;;
       *) portal_die "portal_ensure_packages: unknown feature '$feature'" ;;
     esac
   done

@@ -44,4 +44,18 @@ public sealed class LoginTests(PortalBrowserFixture fixture)
             await Expect(session.Page.GetByLabel("Password")).ToBeVisibleAsync();
         });
     }
+
+    [Fact]
+    public async Task AuditPage_ShowsTheSignInJustMade()
+    {
+        await using var session = await fixture.OpenSessionAsync(new BrowserSessionOptions { Locale = "en-US" });
+
+        await session.GotoAsync("/audit");
+
+        await session.CheckAsync("audit-en", async () =>
+        {
+            await Expect(session.Page.Locator("h1")).ToHaveTextAsync("Audit log");
+            await Expect(session.Page.GetByTestId("audit-table")).ToContainTextAsync("sign-in");
+        });
+    }
 }

@@ -18,7 +18,9 @@ public static class AuthEndpoints
             if (principal is null)
             {
                 var error = outcome == SignInOutcome.LockedOut ? "locked" : "invalid";
-                return Results.LocalRedirect($"/login?error={error}&returnUrl={Uri.EscapeDataString(returnUrl)}");
+                // The username comes back so the person only retypes the password.
+                var name = Uri.EscapeDataString((form.Username ?? "").Trim()[..Math.Min(64, (form.Username ?? "").Trim().Length)]);
+                return Results.LocalRedirect($"/login?error={error}&username={name}&returnUrl={Uri.EscapeDataString(returnUrl)}");
             }
 
             await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
