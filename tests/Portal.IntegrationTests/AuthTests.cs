@@ -173,6 +173,7 @@ public sealed class AuthTests(PortalHost host) : IClassFixture<PortalHost>
             "environment" => "local",
             "name" => "matrix-target",
             _ when m.Groups[3].Value.Contains("guid", StringComparison.Ordinal) => Guid.NewGuid().ToString(),
+            _ when m.Groups[3].Value.Contains("int", StringComparison.Ordinal) => "0",
             _ => "x",
         });
 }

@@ -321,7 +321,9 @@ public sealed class IncidentTests : IAsyncLifetime
 
     private async Task<List<RunEvent>> StreamAsync(Guid runId)
     {
-        await using var connection = new HubConnectionBuilder().WithUrl(new Uri(_host.BaseAddress, "/hubs/runs")).Build();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(_host.BaseAddress, "/hubs/runs"), o => o.AccessTokenProvider = () => Task.FromResult(_host.AdminToken))
+            .Build();
         await connection.StartAsync();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var events = new List<RunEvent>();
