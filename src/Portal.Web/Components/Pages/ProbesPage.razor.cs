@@ -31,6 +31,8 @@ public sealed partial class ProbesPage
 
     [Inject] public required NavigationManager Navigation { get; init; }
 
+    [Inject] public required RunStore Runs { get; init; }
+
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
 
     [CascadingParameter] public Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? Auth { get; set; }
@@ -60,6 +62,27 @@ public sealed partial class ProbesPage
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
             _loadError = ex.Message;
+        }
+    }
+
+    /// <summary>Reopened with ?run=: show what that run was, not whatever the form defaults to.</summary>
+    protected override async Task OnParametersSetAsync()
+    {
+        if (RunId is not { } runId || _runTitle is not null || _loadError is not null)
+        {
+            return;
+        }
+
+        if (await Runs.GetAsync(runId, CancellationToken.None) is { } run)
+        {
+            if (_environments.Any(e => e.Name == run.Environment))
+            {
+                await OnEnvironmentChangedAsync(run.Environment);
+            }
+
+            _kind = run.Kind;
+            _target = run.Target;
+            _runTitle = $"{run.Kind} → {run.Environment}/{run.Target}";
         }
     }
 

@@ -22,6 +22,10 @@ public sealed partial class TargetsPage
 
     [Inject] public required IDialogService Dialogs { get; init; }
 
+    [Inject] public required Portal.Web.Auth.AuditLog Audit { get; init; }
+
+    [CascadingParameter] public Task<Microsoft.AspNetCore.Components.Authorization.AuthenticationState>? Auth { get; set; }
+
     [Inject] public required ISnackbar Snackbar { get; init; }
 
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
@@ -63,11 +67,11 @@ public sealed partial class TargetsPage
         _editing = TargetForm.From(target);
     }
 
-    private async Task OnSavedAsync(string name)
+    private async Task OnSavedAsync((string Environment, string Name) saved)
     {
-        Snackbar.Add(L["Targets.Saved", name], Severity.Success);
+        Snackbar.Add(L["Targets.Saved", saved.Name], Severity.Success);
         _environments = await Inventory.ListEnvironmentsAsync();
-        await LoadTargetsAsync(_environment!);
+        await LoadTargetsAsync(saved.Environment);
     }
 
     private async Task DeleteAsync(TargetRecord target)
@@ -79,9 +83,18 @@ public sealed partial class TargetsPage
             return;
         }
 
-        await Inventory.DeleteTargetAsync(target.Environment, target.Name);
-        Snackbar.Add(L["Targets.Deleted", target.Name], Severity.Success);
-        await LoadTargetsAsync(target.Environment);
+        try
+        {
+            var deleted = await Inventory.DeleteTargetAsync(target.Environment, target.Name);
+            var who = Auth is null ? "" : (await Auth).User.Identity?.Name ?? "";
+            await Audit.WriteAsync(who, "ui", "target.delete", $"{target.Environment}/{target.Name}", deleted ? "success" : "not found");
+            Snackbar.Add(L["Targets.Deleted", target.Name], Severity.Success);
+            await LoadTargetsAsync(target.Environment);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            Snackbar.Add(L["Targets.LoadFailed", ex.Message], Severity.Error);
+        }
     }
 
     private static string Address(TargetRecord t) =>
