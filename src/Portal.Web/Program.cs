@@ -54,6 +54,7 @@ app.MapOpenApi().RequireAuthorization(PortalRoles.Viewer);
 app.MapPortalHealthChecks();
 app.MapCultureEndpoints();
 app.MapAuthEndpoints();
+app.MapUserEndpoints();
 app.MapRunbookApi();
 app.MapProbeRunApi();
 app.MapRunOutputDownload();

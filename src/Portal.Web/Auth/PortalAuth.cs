@@ -23,6 +23,7 @@ public static class PortalAuth
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<IPasswordHasher<PortalUser>, PasswordHasher<PortalUser>>();
         services.AddSingleton<SignInService>();
+        services.AddSingleton<UserAdmin>();
         services.AddSingleton<IDatabaseSeed, FirstAdminSeed>();
 
         services.AddAuthentication(Scheme)

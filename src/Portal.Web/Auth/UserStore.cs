@@ -41,6 +41,23 @@ public sealed class UserStore(NpgsqlDataSource db)
         return await connection.ExecuteAsync(new CommandDefinition(sql, new { username, displayName, role, passwordHash }, cancellationToken: ct)) == 1;
     }
 
+    public async Task<bool> SetRoleAsync(string username, string role, CancellationToken ct = default) =>
+        await ExecuteAsync("UPDATE users SET role = @role WHERE username = @username", new { username, role }, ct) == 1;
+
+    /// <summary>A new password also lifts a lockout.</summary>
+    public async Task<bool> SetPasswordHashAsync(string username, string passwordHash, CancellationToken ct = default) =>
+        await ExecuteAsync("UPDATE users SET password_hash = @passwordHash, failed_count = 0, locked_until = NULL WHERE username = @username",
+            new { username, passwordHash }, ct) == 1;
+
+    public async Task<bool> SetDisabledAsync(string username, bool disabled, CancellationToken ct = default) =>
+        await ExecuteAsync("UPDATE users SET disabled = @disabled WHERE username = @username", new { username, disabled }, ct) == 1;
+
+    private async Task<int> ExecuteAsync(string sql, object parameters, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct));
+    }
+
     public async Task RecordFailureAsync(string username, int lockAfter, TimeSpan lockFor, CancellationToken ct = default)
     {
         const string sql = """
