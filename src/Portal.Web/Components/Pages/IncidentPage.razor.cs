@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Localization;
@@ -34,6 +35,8 @@ public sealed partial class IncidentPage : IDisposable
     private bool _busy;
     private int _refreshQueued;
     private long _loadTicket;
+    private CultureInfo _culture = CultureInfo.CurrentCulture;
+    private CultureInfo _uiCulture = CultureInfo.CurrentUICulture;
 
     [Inject] public required WalkthroughService Walkthroughs { get; init; }
 
@@ -54,7 +57,7 @@ public sealed partial class IncidentPage : IDisposable
     private List<BreadcrumbItem> Breadcrumbs =>
     [
         new(L["Nav.Incidents"], "/incidents"),
-        new(_view?.Incident.Title ?? Id.ToString(), href: null, disabled: true),
+        new(_view is { } v ? $"{v.Content.Title.In(Language)} ({v.Incident.Environment})" : Id.ToString(), href: null, disabled: true),
     ];
 
     /// <summary>Probe runs of steps other than the current one, newest step last.</summary>
@@ -63,6 +66,8 @@ public sealed partial class IncidentPage : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
+        _culture = CultureInfo.CurrentCulture;
+        _uiCulture = CultureInfo.CurrentUICulture;
         if (Auth is not null)
         {
             var user = (await Auth).User;
@@ -106,6 +111,9 @@ public sealed partial class IncidentPage : IDisposable
 
         _ = InvokeAsync(async () =>
         {
+            // The notice comes on the thread (and culture) of whoever made the change: render in this viewer's language.
+            CultureInfo.CurrentCulture = _culture;
+            CultureInfo.CurrentUICulture = _uiCulture;
             Interlocked.Exchange(ref _refreshQueued, 0);
             try
             {
