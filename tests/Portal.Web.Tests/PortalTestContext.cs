@@ -20,9 +20,13 @@ public abstract class PortalTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices(options => options.SnackbarConfiguration.ShowTransitionDuration = 0);
         Services.AddLocalization();
         Services.AddSingleton<IRunbookCatalog>(Catalog);
+        // Pages hold AuthorizeView sections (start walkthrough); signed out by default, so they render nothing.
+        Authorization = AddAuthorization();
     }
 
     protected InMemoryRunbookCatalog Catalog { get; } = new();
+
+    protected Bunit.TestDoubles.BunitAuthorizationContext Authorization { get; }
 
     /// <summary>Renders as a browser asking for <paramref name="culture"/> would see it.</summary>
     protected void UseCulture(string culture)
