@@ -28,9 +28,12 @@ builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
+builder.Services.AddPortalHttps(builder.Configuration);
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+
+app.UsePortalSecurityHeaders();
 
 if (!app.Environment.IsDevelopment())
 {
@@ -60,7 +63,9 @@ app.MapRunOutputDownload();
 app.MapInventoryApi();
 app.MapIncidentApi();
 app.MapRunsHub();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// The portal's own Content-Security-Policy (UsePortalSecurityHeaders) says frame-ancestors 'none';
+// Blazor's second CSP header (frame-ancestors 'self') would only add noise.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 
 app.Run();
 
