@@ -29,6 +29,7 @@ builder.Services.AddPortalHealthChecks();
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
 builder.Services.AddPortalHttps(builder.Configuration);
+builder.Services.AddPortalRateLimits(builder.Configuration);
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -50,6 +51,7 @@ app.UseSerilogRequestLogging();
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();

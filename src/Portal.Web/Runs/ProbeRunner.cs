@@ -22,6 +22,7 @@ public sealed class ProbeRunner(
     RunnerOptions options,
     IHostApplicationLifetime lifetime,
     Auth.AuditLog audit,
+    Hosting.ProbeRunLimiter limiter,
     ILogger<ProbeRunner> logger) : IRunControl
 {
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
@@ -29,9 +30,11 @@ public sealed class ProbeRunner(
     /// <param name="source">Where the request came from (client address, or "ui"), for the audit log.</param>
     public async Task<RunStartResult> StartAsync(RunRequest request, string user, string source, CancellationToken ct)
     {
-        var (result, run) = await TryStartAsync(request, user, ct);
+        var (result, run) = limiter.TryAcquire(user) is { } wait
+            ? (RunStartResult.RateLimited(wait), null)
+            : await TryStartAsync(request, user, ct);
         await audit.WriteAsync(user, source, "probe.run", $"{Shorten(request.Environment)}/{Shorten(request.Target)}",
-            result.RunId is null ? "refused" : "started",
+            result.RunId is not null ? "started" : result.RetryAfter is not null ? "rate_limited" : "refused",
             new { kind = Shorten(request.Kind), runId = result.RunId, errors = result.Errors, parameters = run?.Parameters }, ct);
         return result;
     }
