@@ -30,6 +30,7 @@ builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
 builder.Services.AddPortalHttps(builder.Configuration);
 builder.Services.AddPortalRateLimits(builder.Configuration);
+builder.Services.AddBadRequestProblems();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -48,6 +49,7 @@ app.UseWhen(
                && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health"),
     page => page.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseSerilogRequestLogging();
+app.UseBadRequestProblems();
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
