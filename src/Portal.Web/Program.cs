@@ -28,9 +28,14 @@ builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
+builder.Services.AddPortalHttps(builder.Configuration);
+builder.Services.AddPortalRateLimits(builder.Configuration);
+builder.Services.AddBadRequestProblems();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
+
+app.UsePortalSecurityHeaders();
 
 if (!app.Environment.IsDevelopment())
 {
@@ -44,9 +49,11 @@ app.UseWhen(
                && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health"),
     page => page.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseSerilogRequestLogging();
+app.UseBadRequestProblems();
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();
@@ -61,7 +68,9 @@ app.MapRunOutputDownload();
 app.MapInventoryApi();
 app.MapIncidentApi();
 app.MapRunsHub();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// The portal's own Content-Security-Policy (UsePortalSecurityHeaders) says frame-ancestors 'none';
+// Blazor's second CSP header (frame-ancestors 'self') would only add noise.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 
 app.Run();
 

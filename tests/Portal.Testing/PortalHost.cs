@@ -39,6 +39,9 @@ public sealed class PortalHost : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>What the host logged (at the level Serilog:MinimumLevel:Default allows; Warning unless a test sets it).</summary>
+    public LogCapture Logs { get; } = new();
+
     public TestDatabase Database => _database;
 
     /// <summary>Extra settings for the host ("key" -> "value"), applied before start.</summary>
@@ -55,7 +58,15 @@ public sealed class PortalHost : IAsyncLifetime
         }
 
         Settings.TryAdd("PORTAL_ADMIN_PASSWORD", AdminPassword);
-        _factory = new PortalFactory(_database.ConnectionString, Settings, ConfigureServices);
+        // Tests sign in and start runs far faster than people do; RateLimitTests set the shipped limits themselves.
+        Settings.TryAdd("Portal:RateLimits:SignInsPerMinute", "100000");
+        Settings.TryAdd("Portal:RateLimits:ProbeRunsPerMinute", "100000");
+        var logs = Logs;
+        _factory = new PortalFactory(_database.ConnectionString, Settings, services =>
+        {
+            services.AddSingleton<Serilog.Core.ILogEventSink>(logs);
+            ConfigureServices?.Invoke(services);
+        });
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         BaseAddress = new Uri(addresses.Addresses.First());
@@ -99,7 +110,7 @@ public sealed class PortalHost : IAsyncLifetime
     /// <summary>A bearer token for <paramref name="username"/>, through the public API as a client would get one.</summary>
     public async Task<string?> IssueTokenAsync(string username, string password)
     {
-        using var client = CreateAnonymousClient();
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
         using var response = await client.PostAsJsonAsync("/api/auth/token", new { username, password });
         return response.IsSuccessStatusCode
             ? (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()
@@ -126,7 +137,7 @@ public sealed class PortalHost : IAsyncLifetime
             builder.UseEnvironment("Development");
             builder.UseSetting("ConnectionStrings:Portal", _connectionString);
             builder.UseSetting("ConnectionStrings:Redis", TestEnvironment.Redis ?? string.Empty);
-            // Test output shows what went wrong, not every request.
+            // Test output shows what went wrong, not every request (a test may lower it through Settings).
             builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
             // Each host keeps its own Data Protection keys, like a separate machine would.
             builder.UseSetting("Portal:DataProtectionKeysPath", Path.Combine(Path.GetTempPath(), "portal-test-keys", Guid.NewGuid().ToString("N")));

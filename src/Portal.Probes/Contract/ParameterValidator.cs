@@ -69,7 +69,8 @@ public static class ParameterValidator
         switch (p.Type)
         {
             case ParameterType.Integer:
-                if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+                // Canonical digits only: "+80", " 80" and "0x50" are refused like "80 " is.
+                if (value.StartsWith('+') || !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
                 {
                     return $"{p.Name} must be a whole number.";
                 }
@@ -107,7 +108,7 @@ public static class ParameterValidator
         }
     }
 
-    private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
+    private static string Shorten(string name) => ProbeText.Clip(name, 40);
 }
 
 public sealed record ParameterValidation(IReadOnlyDictionary<string, string> Values, IReadOnlyDictionary<string, string> Errors)

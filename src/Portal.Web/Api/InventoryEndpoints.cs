@@ -100,7 +100,7 @@ public static partial class InventoryEndpoints
             Error("kind", "kind must be one of: host, postgres, redis, http, prometheus.");
         }
 
-        if (Blank(input.Host) is { } host && !HostName().IsMatch(host))
+        if (Blank(input.Host) is { } host && !IsHost(host))
         {
             Error("host", "host must be a DNS name or an IP address, without scheme, port or path.");
         }
@@ -152,15 +152,31 @@ public static partial class InventoryEndpoints
         return errors;
     }
 
+    /// <summary>A DNS name (labels of at most 63, at most 253 in all), an IPv4 address, or an IPv6 address, bracketed or not; never a port.</summary>
+    private static bool IsHost(string host)
+    {
+        if (host.Contains(':', StringComparison.Ordinal) || host.StartsWith('['))
+        {
+            var inner = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+            return IPv6().IsMatch(inner) && System.Net.IPAddress.TryParse(inner, out var address)
+                   && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+
+        return host.Length <= 253 && HostName().IsMatch(host);
+    }
+
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    private static string Clip(string value) => ProbeText.Clip(value);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex Slug();
 
-    [GeneratedRegex(@"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[?[0-9A-Fa-f:.]+\]?)$")]
+    [GeneratedRegex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*$")]
     private static partial Regex HostName();
+
+    [GeneratedRegex("^[0-9A-Fa-f:.]{2,45}$")]
+    private static partial Regex IPv6();
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,63}$")]
     private static partial Regex Identifier();

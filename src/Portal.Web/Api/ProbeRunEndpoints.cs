@@ -17,7 +17,7 @@ public static class ProbeRunEndpoints
         var runs = endpoints.MapGroup("/api/runs").WithTags("Runs");
         runs.MapPost("/", StartAsync).WithName("StartRun").RequireAuthorization(PortalRoles.Responder)
             .WithSummary("Runs a probe against an inventory target. Returns the run id; stream it on /hubs/runs (StreamRun).")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests);
         runs.MapGet("/{runId:guid}", GetAsync).WithName("GetRun").RequireAuthorization(PortalRoles.Viewer)
             .WithSummary("A run: status, verdict, findings, metrics and output.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -27,10 +27,19 @@ public static class ProbeRunEndpoints
         return endpoints;
     }
 
-    internal static async Task<Results<Accepted<RunStartedDto>, ValidationProblem>> StartAsync(
+    internal static async Task<Results<Accepted<RunStartedDto>, ValidationProblem, ProblemHttpResult>> StartAsync(
         RunRequest request, ProbeRunner runner, HttpContext http, CancellationToken ct)
     {
         var result = await runner.StartAsync(request, http.User.Identity?.Name ?? "anonymous", AuthEndpoints.Source(http), ct);
+        if (result.RetryAfter is { } wait)
+        {
+            http.Response.Headers.RetryAfter = ((int)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(new HttpValidationProblemDetails(result.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }))
+            {
+                Title = "Too many probe runs", Status = StatusCodes.Status429TooManyRequests, Detail = result.Errors[RunStartResult.RateField],
+            });
+        }
+
         if (result.RunId is not { } runId)
         {
             return TypedResults.ValidationProblem(result.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }),

@@ -98,7 +98,7 @@ public static class RunbookEndpoints
     private static ProblemHttpResult BadLanguage(string? lang) =>
         TypedResults.Problem(
             title: "Unsupported language",
-            detail: $"lang '{lang}' is not supported; use 'zh' or 'en'.",
+            detail: $"lang '{Portal.Probes.Contract.ProbeText.Clip(lang)}' is not supported; use 'zh' or 'en'.",
             statusCode: StatusCodes.Status400BadRequest);
 
     private static ProblemHttpResult DatabaseUnavailable(NpgsqlException ex) =>

@@ -25,7 +25,7 @@ public static class AuthEndpoints
 
             await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
             return Results.LocalRedirect(returnUrl);
-        }).AllowAnonymous().ExcludeFromDescription();
+        }).AllowAnonymous().RequireRateLimiting(Hosting.PortalRateLimits.SignInPolicy).ExcludeFromDescription();
 
         endpoints.MapPost("/account/logout", async (HttpContext http, AuditLog audit) =>
         {
@@ -35,9 +35,9 @@ public static class AuthEndpoints
         }).RequireAuthorization(PortalRoles.Viewer).ExcludeFromDescription();
 
         var auth = endpoints.MapGroup("/api/auth").WithTags("Auth");
-        auth.MapPost("/token", IssueTokenAsync).AllowAnonymous().WithName("IssueToken")
+        auth.MapPost("/token", IssueTokenAsync).AllowAnonymous().RequireRateLimiting(Hosting.PortalRateLimits.SignInPolicy).WithName("IssueToken")
             .WithSummary("Exchanges a username and password for a bearer token (shown once; expires; revocable).")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
         auth.MapGet("/tokens", async (ApiTokens tokens, CancellationToken ct) => TypedResults.Ok(await tokens.ListAsync(null, ct)))
             .RequireAuthorization(PortalRoles.Admin).WithName("ListTokens").WithSummary("Every API token (never the token itself).");
         auth.MapDelete("/tokens/{id:guid}", RevokeTokenAsync).RequireAuthorization(PortalRoles.Admin).WithName("RevokeToken")

@@ -47,7 +47,22 @@ public static class IncidentEndpoints
         return endpoints;
     }
 
-    internal static Task<IResult> StartAsync(StartIncidentRequest request, WalkthroughService service, HttpContext http, CancellationToken ct) =>
+    internal static Task<IResult> StartAsync(StartIncidentRequest request, WalkthroughService service, HttpContext http, CancellationToken ct)
+    {
+        // Names are looked up in PostgreSQL, which refuses NUL outright: control characters are a 400, not a 500.
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, value, max) in new[] { ("runbook", request.Runbook, 128), ("environment", request.Environment, 63), ("title", request.Title, 200) })
+        {
+            if (value is not null && (value.Length > max || value.Any(char.IsControl)))
+            {
+                errors[field] = [$"{field}: at most {max} characters, no control characters."];
+            }
+        }
+
+        return errors.Count > 0 ? Task.FromResult<IResult>(TypedResults.ValidationProblem(errors, title: "The incident was not started")) : StartCheckedAsync(request, service, http, ct);
+    }
+
+    private static Task<IResult> StartCheckedAsync(StartIncidentRequest request, WalkthroughService service, HttpContext http, CancellationToken ct) =>
         Guard(async () =>
         {
             var started = await service.StartAsync(request.Runbook, request.Environment, User(http), request.Title, ct);

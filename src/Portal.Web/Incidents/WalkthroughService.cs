@@ -561,5 +561,5 @@ public sealed class WalkthroughService(
 
     private static string Name(StepKind kind) => kind.ToString().ToLowerInvariant();
 
-    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    private static string Clip(string value) => Portal.Probes.Contract.ProbeText.Clip(value);
 }

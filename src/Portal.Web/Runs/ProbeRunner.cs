@@ -22,16 +22,22 @@ public sealed class ProbeRunner(
     RunnerOptions options,
     IHostApplicationLifetime lifetime,
     Auth.AuditLog audit,
+    Hosting.ProbeRunLimiter limiter,
     ILogger<ProbeRunner> logger) : IRunControl
 {
+    /// <summary>Finding values (of "*.error") that mean the policy refused the connection or file: audited as probe.refused.</summary>
+    private static readonly HashSet<string> PolicyRefusals = ["refused_by_policy", "redirect_refused", "scheme_refused"];
+
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
 
     /// <param name="source">Where the request came from (client address, or "ui"), for the audit log.</param>
     public async Task<RunStartResult> StartAsync(RunRequest request, string user, string source, CancellationToken ct)
     {
-        var (result, run) = await TryStartAsync(request, user, ct);
+        var (result, run) = limiter.TryAcquire(user) is { } wait
+            ? (RunStartResult.RateLimited(wait), null)
+            : await TryStartAsync(request, user, ct);
         await audit.WriteAsync(user, source, "probe.run", $"{Shorten(request.Environment)}/{Shorten(request.Target)}",
-            result.RunId is null ? "refused" : "started",
+            result.RunId is not null ? "started" : result.RetryAfter is not null ? "rate_limited" : "refused",
             new { kind = Shorten(request.Kind), runId = result.RunId, errors = result.Errors, parameters = run?.Parameters }, ct);
         return result;
     }
@@ -39,6 +45,15 @@ public sealed class ProbeRunner(
     /// <returns>The outcome, and the stored run (parameters masked) when one was started.</returns>
     private async Task<(RunStartResult Result, RunRecord? Run)> TryStartAsync(RunRequest request, string user, CancellationToken ct)
     {
+        // JSON null reaches here despite the non-nullable record (the API binds whatever was sent).
+        foreach (var (field, value) in new[] { ("kind", request.Kind), ("environment", request.Environment), ("target", request.Target) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                return (RunStartResult.Refused(field, $"{field} is required."), null);
+            }
+        }
+
         if (catalog.Find(request.Kind) is not { } probe)
         {
             return (RunStartResult.Refused("kind", $"There is no probe '{Shorten(request.Kind)}'."), null);
@@ -140,7 +155,8 @@ public sealed class ProbeRunner(
         catch (Exception ex)
         {
             // A probe must not throw; when one does, the run still ends with a reason.
-            logger.LogError(ex, "Probe {Kind} threw", run.Kind);
+            // Exception messages can quote what the probe saw (a connection string, a password): only redacted text is logged.
+            logger.LogError("Probe {Kind} threw: {Exception}", run.Kind, redactor.Redact(ex.ToString()));
             output.Add(new Verdict(VerdictStatus.Error, $"The probe failed: {ex.Message}"));
             (status, summary) = ("error", $"The probe failed: {ex.Message}");
         }
@@ -151,6 +167,13 @@ public sealed class ProbeRunner(
         await store.FinishAsync(run.Id, status, summary, output.Findings, output.OutputLines, output.DroppedLines, DateTimeOffset.UtcNow, CancellationToken.None);
         registry.Complete(run.Id);
         _running.TryRemove(run.Id, out _);
+        if (output.Findings.FirstOrDefault(f => f.Key.EndsWith(".error", StringComparison.Ordinal) && PolicyRefusals.Contains(f.Value)) is { Key: not null } refusal)
+        {
+            // The request was fine; the network or file policy stopped it. Security wants to see these.
+            await audit.WriteAsync(run.RequestedBy, "runner", "probe.refused", $"{run.Environment}/{run.Target}", "refused",
+                new { kind = run.Kind, runId = run.Id, reason = refusal.Value, summary }, CancellationToken.None);
+        }
+
         logger.LogInformation("Run {Kind} on {Environment}/{Target} ended {Status}: {Summary}", run.Kind, run.Environment, run.Target, status, summary);
     }
 
@@ -183,5 +206,5 @@ public sealed class ProbeRunner(
         }
     }
 
-    private static string Shorten(string? value) => value is null ? "" : value.Length <= 64 ? value : value[..64] + "…";
+    private static string Shorten(string? value) => ProbeText.Clip(value);
 }

@@ -67,8 +67,10 @@ public sealed class RunFeed(Guid runId, int capacity = RunFeed.DefaultCapacity)
         lock (_gate)
         {
             var from = Math.Max(afterSeq + 1, Math.Max(1, _lastSeq - _ring.Length + 1));
-            var count = (int)Math.Min(max, _lastSeq - from + 1);
-            var result = new RunEvent[Math.Max(0, count)];
+            // Clamped before the cast: a reader far past the end (fromSeq near long.MaxValue) gets nothing,
+            // not a truncated count (an array of up to int.MaxValue events).
+            var count = (int)Math.Clamp(_lastSeq - from + 1, 0, max);
+            var result = new RunEvent[count];
             for (var i = 0; i < result.Length; i++)
             {
                 result[i] = _ring[(from + i - 1) % _ring.Length]!;

@@ -21,7 +21,8 @@ public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider
     public async IAsyncEnumerable<IReadOnlyList<RunEvent>> ReadAsync(
         Guid runId, long fromSeq, TimeSpan minInterval, [EnumeratorCancellation] CancellationToken ct)
     {
-        var last = Math.Max(0, fromSeq);
+        // Clamped so last + 1 cannot overflow (a client may send long.MaxValue).
+        var last = Math.Clamp(fromSeq, 0, long.MaxValue - 1);
         var lastYield = DateTimeOffset.MinValue;
         while (!ct.IsCancellationRequested)
         {
@@ -49,6 +50,11 @@ public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider
                 }
 
                 continue;
+            }
+
+            if (feed is { IsComplete: true } && last >= feed.LastSeq)
+            {
+                yield break; // the run ended and the reader is at (or past) its last event
             }
 
             if (feed is not null)
