@@ -129,7 +129,7 @@ public sealed class TargetsPageTests(PortalBrowserFixture fixture) : IAsyncLifet
         var options = phone ? BrowserSessionOptions.Phone(locale) : new BrowserSessionOptions { Locale = locale };
         await using var session = await fixture.OpenSessionAsync(options);
         var page = session.Page;
-        await session.GotoAsync("/targets");
+        await session.GotoAsync("/targets?env=local");
         var shot = $"targets-{(phone ? "phone" : "desktop")}-{(locale == "en" ? "en" : "zh")}";
 
         await session.CheckAsync(shot, async () =>

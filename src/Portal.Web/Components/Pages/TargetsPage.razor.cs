@@ -30,14 +30,21 @@ public sealed partial class TargetsPage
 
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
 
+    /// <summary>?env= opens that environment; otherwise "local", otherwise the first.</summary>
+    [SupplyParameterFromQuery(Name = "env")]
+    public string? Env { get; set; }
+
     protected override async Task OnInitializedAsync()
     {
         try
         {
             _environments = await Inventory.ListEnvironmentsAsync();
-            if (_environments.Count > 0)
+            var start = _environments.FirstOrDefault(e => e.Name == Env)
+                        ?? _environments.FirstOrDefault(e => e.Name == LocalEnvironmentSeed.Name)
+                        ?? (_environments.Count > 0 ? _environments[0] : null);
+            if (start is not null)
             {
-                await LoadTargetsAsync(_environments[0].Name);
+                await LoadTargetsAsync(start.Name);
             }
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
