@@ -62,8 +62,7 @@ public sealed partial class RunbookPage
                 Slug,
                 runbook is { Archived: true } ? null : runbook,
                 [.. await Runbooks.ListCategoriesAsync()],
-                // Titles of every runbook, so "see also" links read as names rather than slugs.
-                (await Runbooks.ListCurrentAsync()).ToDictionary(r => r.Slug, r => r.Content.Title.In(Language)));
+                await LinkedTitlesAsync(runbook));
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
@@ -73,6 +72,24 @@ public sealed partial class RunbookPage
         {
             _loading = false;
         }
+    }
+
+    /// <summary>
+    /// Titles of the runbooks this one links to, so "see also" reads as names rather than slugs.
+    /// Only those few are read, not the whole catalog.
+    /// </summary>
+    private async Task<Dictionary<string, string>> LinkedTitlesAsync(RunbookVersion? runbook)
+    {
+        var titles = new Dictionary<string, string>();
+        foreach (var slug in runbook?.Content.Solutions.SelectMany(s => s.Links).Distinct() ?? [])
+        {
+            if (await Runbooks.GetCurrentAsync(slug) is { Archived: false } linked)
+            {
+                titles[slug] = linked.Content.Title.In(Language);
+            }
+        }
+
+        return titles;
     }
 
     public sealed record RunbookPageData(string Slug, RunbookVersion? Runbook, List<Category> Categories, Dictionary<string, string> Titles);
