@@ -21,6 +21,7 @@ builder.AddPortalLogging();
 builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("Portal"));
 builder.Services.AddPortalDataProtection(builder.Configuration);
 builder.Services.AddPortalAuth();
+builder.Services.AddPortalOidc(builder.Configuration);
 builder.Services.AddPortalInventory();
 builder.Services.AddPortalRuns(builder.Configuration);
 builder.Services.AddPortalIncidents();
@@ -30,6 +31,7 @@ builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
 builder.Services.AddPortalHttps(builder.Configuration);
 builder.Services.AddPortalRateLimits(builder.Configuration);
+builder.Services.AddPortalCircuitLimits(builder.Configuration);
 builder.Services.AddBadRequestProblems();
 builder.Services.AddOpenApi();
 
@@ -48,6 +50,9 @@ app.UseWhen(
     context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api")
                && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health"),
     page => page.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+// Routing after the status-code pages, so a re-executed request (/not-found) is routed again; with
+// the implicit routing at the front of the pipeline an unknown page answered a bare, empty 404.
+app.UseRouting();
 app.UseSerilogRequestLogging();
 app.UseBadRequestProblems();
 app.UsePortalLocalization();
@@ -61,6 +66,7 @@ app.MapOpenApi().RequireAuthorization(PortalRoles.Viewer);
 app.MapPortalHealthChecks();
 app.MapCultureEndpoints();
 app.MapAuthEndpoints();
+app.MapOidcSignIn();
 app.MapUserEndpoints();
 app.MapRunbookApi();
 app.MapProbeRunApi();

@@ -82,6 +82,10 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.TooManyRequests, form.StatusCode);
         Assert.Equal(HttpStatusCode.OK, fromElsewhere.StatusCode);
         Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        var audit = await _host.CreateClient().GetFromJsonAsync<JsonElement>("/api/audit?action=sign-in");
+        var refusals = audit.EnumerateArray().Where(e => e.GetProperty("outcome").GetString() == "rate_limited").ToList();
+        Assert.Equal(["/account/login", "/api/auth/token"], refusals.Select(e => e.GetProperty("target").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(refusals, e => Assert.Equal("127.0.0.1", e.GetProperty("source").GetString()));
     }
 
     /// <summary>A client whose connections come from another loopback address (Linux routes all of 127/8 locally).</summary>

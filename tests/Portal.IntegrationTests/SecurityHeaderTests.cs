@@ -40,6 +40,20 @@ public sealed partial class SecurityHeaderTests : IAsyncLifetime
         Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
     }
 
+    /// <summary>A browser asking for a page that does not exist gets the portal's own page, not a bare 404.</summary>
+    [Fact]
+    public async Task UnknownPage_SignedIn_Answers404WithTheNotFoundPage()
+    {
+        using var client = _host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/no-such-page");
+        request.Headers.Accept.ParseAdd("text/html");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("data-testid=\"not-found\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     /// <summary>The one inline script (Blazor's import map) carries this response's nonce; each response has its own.</summary>
     [Fact]
     public async Task LoginPage_ImportMapCarriesTheResponseNonce()

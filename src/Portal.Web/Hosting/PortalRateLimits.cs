@@ -42,6 +42,11 @@ public static class PortalRateLimits
                     Title = "Too many sign-in attempts",
                     Detail = $"Too many sign-in attempts from this address: wait {seconds} s.",
                 }, ct);
+                // A refused sign-in is part of the record too (who hammered the door, when, from where).
+                var http = context.HttpContext;
+                await http.RequestServices.GetRequiredService<Auth.AuditLog>().WriteAsync(
+                    "", Auth.AuthEndpoints.Source(http), "sign-in", http.Request.Path.Value ?? "", "rate_limited",
+                    new { retryAfterSeconds = seconds }, CancellationToken.None);
             };
         });
         return services;

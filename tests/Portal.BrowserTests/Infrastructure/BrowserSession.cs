@@ -17,6 +17,15 @@ public sealed class BrowserSession : IAsyncDisposable
         }
         """;
 
+    /// <summary>
+    /// Every Content-Security-Policy violation becomes a console error, so any check of any test fails
+    /// on one (Chromium's own console report of a violation is not guaranteed for every directive).
+    /// </summary>
+    public const string ReportCspViolations = """
+        document.addEventListener('securitypolicyviolation', e =>
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}`));
+        """;
+
     private readonly List<string> _browserErrors = [];
 
     public BrowserSession(IBrowserContext context, IPage page)
@@ -38,6 +47,18 @@ public sealed class BrowserSession : IAsyncDisposable
     public IBrowserContext Context { get; }
 
     public IPage Page { get; }
+
+    /// <summary>What the browser reported so far (uncaught errors, console errors, CSP violations).</summary>
+    public IReadOnlyList<string> BrowserErrors
+    {
+        get
+        {
+            lock (_browserErrors)
+            {
+                return [.. _browserErrors];
+            }
+        }
+    }
 
     /// <summary>
     /// Opens a path of the portal and waits until Blazor has taken the page over. Checking the

@@ -31,10 +31,17 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
 
     public string AdminPassword => _portal.AdminPassword;
 
+    /// <summary>Open tabs one user may have (low, so <c>CircuitLimitTests</c> can reach it cheaply).</summary>
+    public const int CircuitsPerUser = 5;
+
+    /// <summary>Creates a user with a role and returns its password.</summary>
+    public Task<string> CreateUserAsync(string username, string role) => _portal.CreateUserAsync(username, role);
+
     public async Task InitializeAsync()
     {
         // The first page of a fresh host also pays for JIT and the guide import; later ones are quick.
         Assertions.SetDefaultExpectTimeout(15_000);
+        _portal.Settings["Portal:Limits:CircuitsPerUser"] = CircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await _portal.InitializeAsync();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -60,6 +67,7 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
             // Pin the OS preference: the portal follows prefers-color-scheme until the user picks.
             ColorScheme = ColorScheme.Light,
         });
+        await context.AddInitScriptAsync(BrowserSession.ReportCspViolations);
         context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(30_000);
         var page = await context.NewPageAsync();

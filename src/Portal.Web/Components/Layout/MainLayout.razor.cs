@@ -18,6 +18,11 @@ public sealed partial class MainLayout : IAsyncDisposable
 
     [Inject] public required IHttpContextAccessor HttpContextAccessor { get; init; }
 
+    [Inject] public required Hosting.CircuitLimiter Circuits { get; init; }
+
+    /// <summary>Set while prerendering when this tab's circuit will be refused (the cap is reached).</summary>
+    private int? _tabLimit;
+
     /// <summary>Read from the cookie while prerendering and carried into the interactive render.</summary>
     [PersistentState]
     public bool? DarkMode { get; set; }
@@ -30,6 +35,11 @@ public sealed partial class MainLayout : IAsyncDisposable
         }
 
         _isDarkMode = DarkMode ?? false;
+        if (!RendererInfo.IsInteractive && HttpContextAccessor.HttpContext?.User.Identity?.Name is { } user
+            && Circuits.OpenFor(user) >= Circuits.Limit)
+        {
+            _tabLimit = Circuits.Limit;
+        }
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
