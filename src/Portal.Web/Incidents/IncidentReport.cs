@@ -23,6 +23,7 @@ public static class IncidentReport
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Environment:** {Inline(i.Environment)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Status:** {i.Status}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Started:** {Time(i.StartedAt)} by {Inline(i.StartedBy)}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- **Driver:** {Inline(i.Driver)}");
         if (i.ClosedAt is { } closed)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"- **Closed:** {Time(closed)}");
@@ -124,6 +125,9 @@ public static class IncidentReport
             IncidentEventTypes.Note => $"note: {S("text")}",
             IncidentEventTypes.Resolved => "resolved" + (e.Get("summary") is { } summary ? $": {summary}" : ""),
             IncidentEventTypes.Abandoned => "abandoned" + (e.Get("summary") is { } why ? $": {why}" : ""),
+            IncidentEventTypes.DriverChanged when S("how") == "took" => $"took control from {S("from")}",
+            IncidentEventTypes.DriverChanged => $"handed control to {S("driver")}",
+            IncidentEventTypes.DriverRequested => $"asked {S("driver")} to hand over",
             _ => e.Payload.GetRawText(),
         };
     }
