@@ -125,6 +125,8 @@ public sealed partial class SharedWalkthroughTests(PortalBrowserFixture fixture)
         Assert.Contains("solution 'connection-config'", markdown, StringComparison.Ordinal);
         Assert.Contains($"handed control to {colleague}", markdown, StringComparison.Ordinal);
         Assert.Contains("`redis.error` | refused", markdown, StringComparison.Ordinal);
+        // The runbook's advice is not a credential: only what people and probes wrote is masked.
+        Assert.Contains("confirm the password and database number", markdown, StringComparison.Ordinal);
 
         var reportPage = await driver.Context.RunAndWaitForPageAsync(() => page.GetByTestId("incident-print").ClickAsync());
         await reportPage.WaitForLoadStateAsync(LoadState.Load);

@@ -475,7 +475,8 @@ public sealed class WalkthroughService(
             tails[runId] = await store.ReadOutputTailAsync(runId, IncidentReport.OutputTailLines, ct);
         }
 
-        return new Redactor(secrets).Redact(IncidentReport.Write(view, tails, Languages.Normalize(language)))!;
+        var redactor = new Redactor(secrets);
+        return IncidentReport.Write(view, tails, Languages.Normalize(language), text => redactor.Redact(text)!);
     }
 
     private async Task<IncidentView> CloseAsync(Guid id, string user, string status, string type, string? text, CancellationToken ct)
