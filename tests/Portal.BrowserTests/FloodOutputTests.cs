@@ -103,7 +103,8 @@ public sealed class FloodOutputTests(PortalBrowserFixture fixture, ITestOutputHe
         await session.CheckAsync("flood-en-finished", async () =>
         {
             await Expect(viewer).ToHaveAttributeAsync("data-status", "pass");
-            await Expect(page.GetByTestId("run-dropped")).ToContainTextAsync("lines dropped");
+            await Expect(page.GetByTestId("run-dropped")).ToContainTextAsync("18000 lines dropped (output limit 20000 lines); the last 2000 lines follow.");
+            await Expect(page.Locator(".portal-jump")).ToBeHiddenAsync(); // still following: nobody scrolled
             await Expect(viewer).ToContainTextAsync("earlier lines are not shown here");
             // Following the output: the newest line is on screen.
             await Expect(page.Locator("[data-testid=run-output] .portal-line").Filter(new() { HasText = $"flood line {PerSecond * Seconds} of" })).ToBeVisibleAsync();

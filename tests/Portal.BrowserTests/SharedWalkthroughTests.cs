@@ -79,6 +79,17 @@ public sealed partial class SharedWalkthroughTests(PortalBrowserFixture fixture)
             await Expect(page.GetByTestId("walk-recommendation")).ToHaveAttributeAsync("data-target", "redis-port");
             await Expect(page.GetByTestId("walk-recommendation-rule")).ToContainTextAsync("redis.error == refused");
         });
+
+        // A new circuit (reload) comes back to the same state, the run's output replayed.
+        await driver.ReloadAsync();
+        await driver.CheckAsync("shared-en-reloaded", async () =>
+        {
+            await Expect(page.GetByTestId("walk-step")).ToHaveAttributeAsync("data-step", "memory");
+            await Expect(page.GetByTestId("walk-recommendation")).ToHaveAttributeAsync("data-target", "redis-port");
+            await Expect(page.GetByTestId("run-viewer")).ToHaveAttributeAsync("data-status", "fail");
+            await Expect(page.Locator("[data-testid=run-output] .portal-line").Filter(new() { HasText = "refused" }).First).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("incident-viewer")).ToHaveCountAsync(2);
+        });
         await page.GetByTestId("walk-follow").ClickAsync();
         await Expect(page.GetByTestId("walk-step")).ToHaveAttributeAsync("data-step", "redis-port");
         await page.GetByTestId("walk-run").ClickAsync();

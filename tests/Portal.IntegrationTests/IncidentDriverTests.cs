@@ -129,6 +129,23 @@ public sealed class IncidentDriverTests(PortalHost host) : IClassFixture<PortalH
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task OpenApi_DocumentsHowAnApiCallerBecomesTheDriver()
+    {
+        using var admin = host.CreateClient();
+        var paths = (await admin.GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
+
+        foreach (var action in new[] { "take", "request", "handover" })
+        {
+            Assert.True(paths.TryGetProperty($"/api/incidents/{{id}}/driver/{action}", out var path), action);
+            Assert.True(path.TryGetProperty("post", out _), action);
+        }
+
+        var run = paths.GetProperty("/api/incidents/{id}/steps/{stepId}/run").GetProperty("post");
+        Assert.True(run.GetProperty("responses").TryGetProperty("409", out _));
+        Assert.Contains("Only the driver", run.GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<string> RedisEnvironmentAsync(string? password = null)
     {
         var value = TestEnvironment.Redis ?? throw new InvalidOperationException("PORTAL_TEST_REDIS is not set.");
