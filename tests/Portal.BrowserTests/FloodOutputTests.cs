@@ -89,8 +89,9 @@ public sealed class FloodOutputTests(PortalBrowserFixture fixture, ITestOutputHe
 
         var longTasks = await page.EvaluateAsync<double[]>("() => window.__longTasks");
 
-        // The observer itself works: a 150 ms busy loop is reported (else "no long tasks" would prove nothing).
-        await page.EvaluateAsync("() => { const t = performance.now(); while (performance.now() - t < 150) { } }");
+        // The observer itself works: a 150 ms busy task is reported (else "no long tasks" would prove nothing).
+        // In a timer, so it is a task of the page's own event loop (a DevTools evaluation is not reported).
+        await page.EvaluateAsync("() => setTimeout(() => { const t = performance.now(); while (performance.now() - t < 150) { } }, 0)");
         await page.WaitForFunctionAsync("() => window.__longTasks.some(d => d >= 140)");
         roundTrips.Sort();
         var median = roundTrips.Count > 0 ? roundTrips[roundTrips.Count / 2] : double.NaN;
@@ -111,12 +112,15 @@ public sealed class FloodOutputTests(PortalBrowserFixture fixture, ITestOutputHe
             Assert.InRange(await page.Locator("[data-testid=run-output] .portal-line").CountAsync(), 1, 300);
         });
 
-        // The page answered throughout (tens of interactions, not one stuck behind the stream), never froze,
-        // and never held more than a screenful of lines in the DOM.
-        Assert.True(roundTrips.Count >= 10, report);
-        Assert.True(median < 250, report);
-        Assert.True(roundTrips[^1] < 2_000, report);
-        Assert.True(longTasks.Length == 0 || longTasks.Max() < 250, report);
+        // The page answered throughout (many interactions, none stuck behind the stream), never froze, and never
+        // held more than a screenful of lines in the DOM. On a quiet machine: median ~20 ms, max ~250 ms, longest
+        // long task < 150 ms. The bounds leave room for a CI box shared by many (load average 90 on 2 cores
+        // gave median 168 ms, max 525 ms, longest task 410 ms), yet a page that froze or rendered every line fails.
+        Assert.True(roundTrips.Count >= 8, report);
+        Assert.True(median < 500, report);
+        Assert.True(roundTrips[^1] < 3_000, report);
+        Assert.True(longTasks.Length == 0 || longTasks.Max() < 1_000, report);
+        Assert.True(longTasks.Sum() < Seconds * 1000 / 2, report);
         Assert.True(renderedLines.Max() < 300, report);
     }
 
