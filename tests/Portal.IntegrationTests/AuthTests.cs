@@ -139,6 +139,23 @@ public sealed class AuthTests(PortalHost host) : IClassFixture<PortalHost>
         Assert.True(checkedCount > 60, $"only {checkedCount} checks ran");
     }
 
+    /// <summary>The walkthrough's hand-over endpoints and printable report page are in the matrix above, with these policies.</summary>
+    [Theory]
+    [InlineData("POST", "api/incidents/{id:guid}/driver/take", PortalRoles.Responder)]
+    [InlineData("POST", "api/incidents/{id:guid}/driver/request", PortalRoles.Responder)]
+    [InlineData("POST", "api/incidents/{id:guid}/driver/handover", PortalRoles.Responder)]
+    [InlineData("POST", "api/incidents/{id:guid}/notes", PortalRoles.Viewer)]
+    [InlineData("GET", "incidents/{Id:guid}/report", PortalRoles.Viewer)]
+    [InlineData("GET", "api/incidents/{id:guid}/report", PortalRoles.Viewer)]
+    public void IncidentEndpoints_HaveTheirPolicies(string method, string route, string policy)
+    {
+        var endpoint = Endpoints().SingleOrDefault(e => e.Route == route && e.Method == method);
+
+        Assert.True(endpoint is not null, $"{method} /{route} is not mapped");
+        Assert.Equal(policy, endpoint.Policy);
+        Assert.False(endpoint.Anonymous);
+    }
+
     [Fact]
     public async Task Hub_AnonymousIsRefused_ViewerMayConnect()
     {

@@ -64,6 +64,31 @@ public sealed class IncidentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoHubClients_OnOneIncident_SeeTheSameEventsOfItsRun()
+    {
+        var incident = await StartAsync("redis-connection", "it");
+        var state = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
+        var runId = await RunAsync(incident, "ping");
+
+        // Two clients (say, the chat bot and a dashboard) subscribe to the run the incident names, one joining late.
+        var first = StreamAsync(runId);
+        var second = Task.Run(async () =>
+        {
+            await Task.Yield();
+            var current = await _client.GetFromJsonAsync<JsonElement>($"/api/incidents/{incident}");
+            var active = current.GetProperty("activeRunId");
+            return await StreamAsync(active.ValueKind == JsonValueKind.Null ? runId : active.GetGuid());
+        });
+        var (a, b) = (await first, await second);
+
+        Assert.Equal("ping", state.GetProperty("position").GetProperty("id").GetString());
+        Assert.True(a.Count > 3);
+        Assert.Equal(a.Select(e => (e.Seq, e.Type, e.Text, e.Key, e.Value)), b.Select(e => (e.Seq, e.Type, e.Text, e.Key, e.Value)));
+        Assert.Equal(Enumerable.Range(1, a.Count).Select(i => (long)i), a.Select(e => e.Seq));
+        Assert.True(a[^1].IsTerminal);
+    }
+
+    [Fact]
     public async Task RedisDown_RulesLeadToTheConnectionSolution_OverrideNoteReportAndRestart()
     {
         var incident = await StartAsync("redis-connection", "down");

@@ -178,7 +178,8 @@ public sealed class ProbeRunTests : IAsyncLifetime
     [Fact]
     public async Task OutputLimit_KeepsHeadAndTailAndSaysHowManyWereDropped()
     {
-        var run = await WaitFinishedAsync(await StartAsync("test.lines", new { lines = "5000" }));
+        var runId = await StartAsync("test.lines", new { lines = "5000" });
+        var run = await WaitFinishedAsync(runId);
 
         var output = run.GetProperty("output").EnumerateArray().Select(l => l.GetProperty("text").GetString()).ToList();
         Assert.Contains("line 999", output);
@@ -186,6 +187,11 @@ public sealed class ProbeRunTests : IAsyncLifetime
         Assert.Contains("line 5000", output);
         Assert.Equal(5000 + 1 - 1000 - 50, run.GetProperty("droppedLines").GetInt32());
         Assert.Equal("pass", run.GetProperty("status").GetString());
+
+        // Said once, with the tail that follows (the verdict and the end both flush; only the first has news).
+        var events = await CollectViaHubAsync(runId, 0);
+        var dropped = Assert.Single(events, e => e.Type == RunEventTypes.Status && e.Key == "dropped");
+        Assert.Equal("3951 lines dropped (output limit 1000 lines); the last 50 lines follow.", dropped.Text);
     }
 
     [Fact]

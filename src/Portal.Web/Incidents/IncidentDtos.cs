@@ -14,6 +14,8 @@ public sealed record ChecklistRequest(bool Done = true);
 
 public sealed record NoteRequest(string? Text);
 
+public sealed record HandOverRequest(string? To);
+
 public sealed record CloseRequest(string? Summary);
 
 public sealed record IncidentStartedDto(Guid IncidentId, string Url, IReadOnlyList<string> Warnings);
@@ -24,11 +26,11 @@ public sealed record NoteAddedDto(long Seq);
 
 public sealed record IncidentSummaryDto(
     Guid Id, string Url, string Title, string Runbook, int RunbookVersion, string Environment, string Status,
-    string StartedBy, DateTimeOffset StartedAt, DateTimeOffset? ClosedAt, string Position)
+    string StartedBy, DateTimeOffset StartedAt, DateTimeOffset? ClosedAt, string Position, string Driver)
 {
     public static IncidentSummaryDto From(IncidentRecord i) => new(
         i.Id, WalkthroughService.UrlOf(i.Id), i.Title, i.RunbookSlug, i.RunbookVersion, i.Environment, i.Status,
-        i.StartedBy, i.StartedAt, i.ClosedAt, i.Position);
+        i.StartedBy, i.StartedAt, i.ClosedAt, i.Position, i.Driver);
 }
 
 /// <summary>Where the walkthrough is: kind step | solution | end, the id, and the reference ("ping", "solution:network", "").</summary>
@@ -70,7 +72,8 @@ public sealed record IncidentDto(
     IReadOnlyList<string> UnboundRoles,
     IReadOnlyList<StepOutlineDto> Steps,
     IReadOnlyList<StepOutlineDto> Solutions,
-    IReadOnlyList<IncidentEventDto> Timeline)
+    IReadOnlyList<IncidentEventDto> Timeline,
+    IReadOnlyList<string> DriverRequests)
 {
     public static IncidentDto From(IncidentView v)
     {
@@ -89,7 +92,8 @@ public sealed record IncidentDto(
             v.UnboundRoles,
             [.. v.Content.Steps.Select(x => new StepOutlineDto(x.Id, Kind(x.Kind), x.Title))],
             [.. v.Content.Solutions.Select(x => new StepOutlineDto(x.Id, "solution", x.Title))],
-            [.. v.Timeline.Select(e => new IncidentEventDto(e.Seq, e.At, e.Actor, e.Type, e.Payload))]);
+            [.. v.Timeline.Select(e => new IncidentEventDto(e.Seq, e.At, e.Actor, e.Type, e.Payload))],
+            v.DriverRequests);
     }
 
     private static StepDto Step(RunbookStep s, IncidentView v)

@@ -21,26 +21,38 @@ public static class IncidentEndpoints
             .WithSummary("An incident: state, current step or solution, the engine's recommendation, the running probe and the timeline.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id:guid}/steps/{stepId}/run", RunStepAsync).WithName("RunIncidentStep").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
-            .WithSummary("Runs the probe of the current step against the target bound to its role. Returns {runId}; stream it on /hubs/runs (StreamRun).")
+            .WithSummary("Runs the probe of the current step against the target bound to its role. Returns {runId}; stream it on /hubs/runs (StreamRun). "
+                + "Only the driver may (409 \"You are not the driver\" names who is; POST /driver/take or /driver/request first).")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/inputs/{stepId}", SubmitInputAsync).WithName("SubmitIncidentInput").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
             .WithSummary("Gives the value of the current input step; it must match the step's pattern.")
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/decisions", ChooseAsync).WithName("ChooseIncidentTarget").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
             .WithSummary("Goes to a step or \"solution:{id}\". A choice other than the recommendation is recorded as an override.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/checklist/{stepId}/{index:int}", TickAsync).WithName("TickIncidentChecklist").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
             .WithSummary("Ticks ({done: true}) or unticks a checklist item (0-based index) of a step.")
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/notes", AddNoteAsync).WithName("AddIncidentNote").RequireAuthorization(Portal.Web.Auth.PortalRoles.Viewer)
             .WithSummary("Adds a note (at most 4000 characters; no control characters but newlines). Stored before the answer.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id:guid}/resolve", ResolveAsync).WithName("ResolveIncident").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
             .WithSummary("Marks the incident resolved; optional {summary}.")
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/abandon", AbandonAsync).WithName("AbandonIncident").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
             .WithSummary("Marks the incident abandoned; optional {summary} saying why.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{id:guid}/driver/take", TakeControlAsync).WithName("TakeIncidentControl").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
+            .WithSummary("Makes the caller the driver at once (recorded in the timeline and audited). Only the driver runs steps, "
+                + "gives inputs, decides, ticks checklists, resolves and abandons; anyone else gets 409 naming the driver. "
+                + "Whoever starts an incident drives it first, so a bot that starts one drives it until someone takes over.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id:guid}/driver/request", RequestControlAsync).WithName("RequestIncidentControl").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
+            .WithSummary("Asks the driver to hand over to the caller; the request shows on the incident page and in driverRequests.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id:guid}/driver/handover", HandOverAsync).WithName("HandOverIncidentControl").RequireAuthorization(Portal.Web.Auth.PortalRoles.Responder)
+            .WithSummary("The driver hands the walkthrough to {to} (a username with role responder or above). Recorded and audited.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id:guid}/report", ReportAsync).WithName("GetIncidentReport").RequireAuthorization(Portal.Web.Auth.PortalRoles.Viewer)
             .WithSummary("The incident report in Markdown (?lang=en|zh-CN): findings, decisions and overrides, timeline, output excerpts with secrets masked.")
             .Produces<string>(StatusCodes.Status200OK, "text/markdown").ProducesProblem(StatusCodes.Status404NotFound);
@@ -108,6 +120,15 @@ public static class IncidentEndpoints
     internal static Task<IResult> AbandonAsync(Guid id, CloseRequest? request, WalkthroughService service, HttpContext http, CancellationToken ct) =>
         Guard(async () => TypedResults.Ok(IncidentDto.From(await service.AbandonAsync(id, User(http), request?.Summary, ct))));
 
+    internal static Task<IResult> TakeControlAsync(Guid id, WalkthroughService service, HttpContext http, CancellationToken ct) =>
+        Guard(async () => TypedResults.Ok(IncidentDto.From(await service.TakeControlAsync(id, User(http), Portal.Web.Auth.AuthEndpoints.Source(http), ct))));
+
+    internal static Task<IResult> RequestControlAsync(Guid id, WalkthroughService service, HttpContext http, CancellationToken ct) =>
+        Guard(async () => TypedResults.Ok(IncidentDto.From(await service.RequestControlAsync(id, User(http), ct))));
+
+    internal static Task<IResult> HandOverAsync(Guid id, HandOverRequest request, WalkthroughService service, HttpContext http, CancellationToken ct) =>
+        Guard(async () => TypedResults.Ok(IncidentDto.From(await service.HandOverAsync(id, request.To, User(http), Portal.Web.Auth.AuthEndpoints.Source(http), ct))));
+
     internal static Task<IResult> ReportAsync(Guid id, string? lang, WalkthroughService service, CancellationToken ct) =>
         Guard(async () => TypedResults.Text(await service.GetReportAsync(id, Languages.Normalize(lang), ct), "text/markdown; charset=utf-8"));
 
@@ -123,6 +144,11 @@ public static class IncidentEndpoints
         catch (IncidentException ex) when (ex.Kind == IncidentErrorKind.NotFound)
         {
             return TypedResults.Problem(title: "Incident not found", detail: ex.Message, statusCode: StatusCodes.Status404NotFound);
+        }
+        catch (IncidentException ex) when (ex.Kind == IncidentErrorKind.NotDriver)
+        {
+            return TypedResults.Problem(title: "You are not the driver", detail: ex.Message, statusCode: StatusCodes.Status409Conflict,
+                extensions: new Dictionary<string, object?> { ["driver"] = ex.Driver });
         }
         catch (IncidentException ex) when (ex.Kind == IncidentErrorKind.Conflict)
         {

@@ -10,6 +10,9 @@ public enum IncidentErrorKind
 
     /// <summary>The request is fine but clashes with what is happening (a probe of this incident is still running).</summary>
     Conflict,
+
+    /// <summary>Someone else drives the walkthrough: only the driver runs steps, decides and advances.</summary>
+    NotDriver,
 }
 
 /// <summary>
@@ -41,6 +44,16 @@ public sealed class IncidentException : Exception
     public string Field { get; } = string.Empty;
 
     internal static IncidentException Invalid(string field, string message) => new(IncidentErrorKind.Invalid, field, message);
+
+    /// <summary>The driver when <see cref="Kind"/> is <see cref="IncidentErrorKind.NotDriver"/>.</summary>
+    public string? Driver { get; init; }
+
+    internal static IncidentException NotDriver(Guid id, string driver) => new(IncidentErrorKind.NotDriver, "driver",
+        $"{driver} drives incident {id}; only the driver runs steps, decides and advances. Ask {driver} to hand over "
+        + $"(POST /api/incidents/{id}/driver/request), or take control (POST /api/incidents/{id}/driver/take).")
+    {
+        Driver = driver,
+    };
 
     internal static IncidentException NotFound(Guid id) => new(IncidentErrorKind.NotFound, "id", $"There is no incident {id}.");
 }

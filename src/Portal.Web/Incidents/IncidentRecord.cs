@@ -27,11 +27,17 @@ public static class IncidentEventTypes
     public const string Note = "note";
     public const string Resolved = "resolved";
     public const string Abandoned = "abandoned";
+    public const string DriverChanged = "driver_changed";
+    public const string DriverRequested = "driver_requested";
 }
 
 /// <summary>An incident (one walkthrough) as stored.</summary>
 /// <param name="Position">A step id, "solution:{id}", or empty for the end of the runbook (see <c>WalkTarget</c>).</param>
 /// <param name="LastSeq">The seq of the newest timeline event.</param>
+/// <param name="Driver">
+/// Who drives the walkthrough (runs steps, decides, advances, closes): whoever started it until a driver_changed
+/// event names someone else. Everyone else watches and adds notes.
+/// </param>
 public sealed record IncidentRecord(
     Guid Id,
     string RunbookSlug,
@@ -44,9 +50,12 @@ public sealed record IncidentRecord(
     DateTimeOffset? ClosedAt,
     string Position,
     IReadOnlyDictionary<string, string> Inputs,
-    long LastSeq)
+    long LastSeq,
+    string Driver)
 {
     public bool IsOpen => Status == IncidentStatus.Open;
+
+    public bool IsDrivenBy(string user) => string.Equals(Driver, user, StringComparison.Ordinal);
 }
 
 /// <summary>One timeline event as stored. <see cref="Payload"/> is a JSON object whose shape depends on <see cref="Type"/>.</summary>

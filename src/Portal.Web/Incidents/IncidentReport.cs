@@ -6,23 +6,31 @@ using Portal.Web.Runs;
 
 namespace Portal.Web.Incidents;
 
-/// <summary>An incident as a Markdown document: summary, findings, decisions and overrides, timeline, output excerpts.</summary>
+/// <summary>
+/// An incident as a Markdown document: summary, findings, decisions and overrides, timeline, output excerpts.
+/// Everything people or probes wrote (titles, notes, inputs, summaries, findings, output) goes through
+/// <c>mask</c>; the pinned runbook's own text does not (it is no secret, and "password and database" in a
+/// solution is advice, not a credential).
+/// </summary>
 public static class IncidentReport
 {
     /// <summary>How many of the last output lines of each run the report quotes.</summary>
     public const int OutputTailLines = 20;
 
-    public static string Write(IncidentView view, IReadOnlyDictionary<Guid, IReadOnlyList<RunEvent>> outputTails, string language)
+    public static string Write(
+        IncidentView view, IReadOnlyDictionary<Guid, IReadOnlyList<RunEvent>> outputTails, string language, Func<string, string>? mask = null)
     {
+        var m = mask ?? (text => text);
         var i = view.Incident;
         var content = view.Content;
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"# Incident: {Inline(i.Title)}").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"# Incident: {Inline(m(i.Title))}").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Incident:** {i.Id}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Runbook:** {Inline(content.Title.In(language))} (`{i.RunbookSlug}`, version {i.RunbookVersion})");
-        md.AppendLine(CultureInfo.InvariantCulture, $"- **Environment:** {Inline(i.Environment)}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- **Environment:** {Inline(m(i.Environment))}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Status:** {i.Status}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- **Started:** {Time(i.StartedAt)} by {Inline(i.StartedBy)}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- **Driver:** {Inline(i.Driver)}");
         if (i.ClosedAt is { } closed)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"- **Closed:** {Time(closed)}");
@@ -46,14 +54,14 @@ public static class IncidentReport
         foreach (var (_, run) in finished)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"### {Inline(StepTitle(content, run.StepId, language))}: {run.Kind} on {Inline(run.Target)} — {run.Status.ToUpperInvariant()}").AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"{Inline(run.Summary)} (run {run.RunId})").AppendLine();
+                $"### {Inline(StepTitle(content, run.StepId, language))}: {run.Kind} on {Inline(m(run.Target))} — {run.Status.ToUpperInvariant()}").AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"{Inline(m(run.Summary))} (run {run.RunId})").AppendLine();
             if (run.Findings.Count > 0)
             {
                 md.AppendLine("| Finding | Value |").AppendLine("|---|---|");
                 foreach (var (key, value) in run.Findings.OrderBy(f => f.Key, StringComparer.Ordinal))
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{key}` | {Cell(value)} |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| `{key}` | {Cell(m(value))} |");
                 }
 
                 md.AppendLine();
@@ -69,14 +77,14 @@ public static class IncidentReport
 
         foreach (var e in decisions)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- {Time(e.At)} {Inline(e.Actor)}: {Inline(Summarize(content, e, language))}");
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {Time(e.At)} {Inline(e.Actor)}: {Inline(m(Summarize(content, e, language)))}");
         }
 
         md.AppendLine().AppendLine("## Timeline").AppendLine();
         md.AppendLine("| # | Time (UTC) | Who | What | Details |").AppendLine("|---|---|---|---|---|");
         foreach (var e in view.Timeline)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {e.Seq} | {Time(e.At)} | {Cell(e.Actor)} | {e.Type} | {Cell(Summarize(content, e, language))} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {e.Seq} | {Time(e.At)} | {Cell(e.Actor)} | {e.Type} | {Cell(m(Summarize(content, e, language)))} |");
         }
 
         md.AppendLine().AppendLine("## Output excerpts").AppendLine();
@@ -91,7 +99,7 @@ public static class IncidentReport
             var lines = outputTails.TryGetValue(runId, out var tail) ? tail : [];
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"### {Inline(StepTitle(content, e.Get("stepId") ?? "", language))} (run {runId}, last {lines.Count} lines)").AppendLine();
-            var text = string.Join('\n', lines.Select(l => l.Text ?? ""));
+            var text = m(string.Join('\n', lines.Select(l => l.Text ?? "")));
             var fence = Fence(text);
             md.AppendLine(fence + "text").AppendLine(text).AppendLine(fence).AppendLine();
         }
@@ -124,6 +132,9 @@ public static class IncidentReport
             IncidentEventTypes.Note => $"note: {S("text")}",
             IncidentEventTypes.Resolved => "resolved" + (e.Get("summary") is { } summary ? $": {summary}" : ""),
             IncidentEventTypes.Abandoned => "abandoned" + (e.Get("summary") is { } why ? $": {why}" : ""),
+            IncidentEventTypes.DriverChanged when S("how") == "took" => $"took control from {S("from")}",
+            IncidentEventTypes.DriverChanged => $"handed control to {S("driver")}",
+            IncidentEventTypes.DriverRequested => $"asked {S("driver")} to hand over",
             _ => e.Payload.GetRawText(),
         };
     }

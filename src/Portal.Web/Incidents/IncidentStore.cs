@@ -10,7 +10,9 @@ namespace Portal.Web.Incidents;
 /// Incidents and their timelines in PostgreSQL. Every change happens in one transaction under the
 /// incident's row lock: the state is read, the change decided, events appended (seq 1, 2, 3… with no
 /// gaps) and the state written together, so what the API acknowledges is stored. Events are only
-/// ever inserted; the database refuses to update or delete them.
+/// ever inserted; the database refuses to update or delete them. The driver is read from the newest
+/// driver_changed event (no column: events are appended only under the row lock, so it is as current
+/// as the row itself).
 /// </summary>
 public sealed class IncidentStore(NpgsqlDataSource db)
 {
@@ -197,7 +199,10 @@ public sealed class IncidentStore(NpgsqlDataSource db)
         title AS {nameof(IncidentRow.Title)}, status AS {nameof(IncidentRow.Status)}, started_by AS {nameof(IncidentRow.StartedBy)},
         started_at AS {nameof(IncidentRow.StartedAt)}, closed_at AS {nameof(IncidentRow.ClosedAt)},
         position AS {nameof(IncidentRow.Position)}, inputs::text AS {nameof(IncidentRow.InputsJson)},
-        last_seq AS {nameof(IncidentRow.LastSeq)}
+        last_seq AS {nameof(IncidentRow.LastSeq)},
+        coalesce((SELECT d.payload ->> 'driver' FROM incident_events d
+                  WHERE d.incident_id = incidents.id AND d.type = 'driver_changed'
+                  ORDER BY d.seq DESC LIMIT 1), started_by) AS {nameof(IncidentRow.Driver)}
         """;
 
     private sealed class IncidentRow
@@ -214,11 +219,12 @@ public sealed class IncidentStore(NpgsqlDataSource db)
         public string Position { get; init; } = "";
         public string InputsJson { get; init; } = "{}";
         public long LastSeq { get; init; }
+        public string Driver { get; init; } = "";
 
         public IncidentRecord ToRecord() => new(
             Id, RunbookSlug, RunbookVersion, Environment, Title, Status, StartedBy, ToUtc(StartedAt),
             ClosedAt is { } closed ? ToUtc(closed) : null, Position,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(InputsJson, Json) ?? [], LastSeq);
+            JsonSerializer.Deserialize<Dictionary<string, string>>(InputsJson, Json) ?? [], LastSeq, Driver);
     }
 
     private sealed class EventRow

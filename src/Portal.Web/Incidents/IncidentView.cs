@@ -14,6 +14,7 @@ namespace Portal.Web.Incidents;
 /// <param name="Bindings">Role → target name in the incident's environment, as the inventory stands now.</param>
 /// <param name="UnboundRoles">Roles of probe steps that no target of the environment has.</param>
 /// <param name="Checklists">Per step id, whether each checklist item is ticked.</param>
+/// <param name="DriverRequests">Who asked the driver to hand over and has not been answered, in the order they asked.</param>
 public sealed record IncidentView(
     IncidentRecord Incident,
     RunbookContent Content,
@@ -25,7 +26,8 @@ public sealed record IncidentView(
     IReadOnlyDictionary<string, string> Bindings,
     IReadOnlyList<string> UnboundRoles,
     IReadOnlyDictionary<string, IReadOnlyList<bool>> Checklists,
-    IReadOnlyList<IncidentEvent> Timeline);
+    IReadOnlyList<IncidentEvent> Timeline,
+    IReadOnlyList<string> DriverRequests);
 
 /// <summary>A new incident and what may stop its probes from running (unbound roles).</summary>
 public sealed record IncidentStarted(Guid IncidentId, string Url, IReadOnlyList<string> Warnings);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Portal.Runbooks.Engine;
 using Portal.Runbooks.Model;
 using Portal.Runbooks.Storage;
+using Portal.Web.Auth;
 using Portal.Web.Inventory;
 using Portal.Web.Runs;
 
@@ -10,7 +11,9 @@ namespace Portal.Web.Incidents;
 /// <summary>
 /// Drives walkthroughs: the engine decides, the runner runs probes, the store records. Every method either
 /// records its change and returns, or throws <see cref="IncidentException"/> and records nothing.
-/// The wizard page and the API both go through here.
+/// The wizard page and the API both go through here. One person drives a walkthrough at a time (see
+/// <see cref="IncidentRecord.Driver"/>): every method that moves it on refuses anyone else with
+/// <see cref="IncidentErrorKind.NotDriver"/>; notes are open to all. Callers check roles (responder to drive).
 /// </summary>
 public sealed class WalkthroughService(
     IncidentStore store,
@@ -20,6 +23,8 @@ public sealed class WalkthroughService(
     RunStore runs,
     IncidentRunWatcher watcher,
     IncidentChanges changes,
+    UserStore users,
+    AuditLog audit,
     ILogger<WalkthroughService> logger)
 {
     public const int MaxNoteLength = 4000;
@@ -63,7 +68,7 @@ public sealed class WalkthroughService(
         var incident = new IncidentRecord(
             Guid.CreateVersion7(), version.Slug, version.Version, environment,
             text ?? $"{version.Content.Title.In(Languages.English)} ({environment})",
-            IncidentStatus.Open, user, DateTimeOffset.UtcNow, null, start.Position.Reference, new Dictionary<string, string>(), 0);
+            IncidentStatus.Open, user, DateTimeOffset.UtcNow, null, start.Position.Reference, new Dictionary<string, string>(), 0, user);
         await store.CreateAsync(incident, user,
         [
             new(IncidentEventTypes.Started, new
@@ -119,7 +124,7 @@ public sealed class WalkthroughService(
             incident, content, position, step, solution,
             step is null ? null : CurrentRecommendation(content, incident, step, timeline),
             Unfinished(timeline).Select(u => (Guid?)u.RunId).LastOrDefault(),
-            bindings, unbound, Checklists(content, timeline), timeline);
+            bindings, unbound, Checklists(content, timeline), timeline, PendingRequests(timeline, incident.Driver));
     }
 
     /// <summary>
@@ -130,6 +135,7 @@ public sealed class WalkthroughService(
     public async Task<Guid> RunStepAsync(Guid id, string stepId, string user, CancellationToken ct = default)
     {
         var incident = await OpenAsync(id, ct);
+        EnsureDriver(incident, user);
         var content = await PinnedAsync(incident, ct);
         var step = StepAt(content, incident, stepId);
         if (step is not { Kind: StepKind.Probe, Probe: { } call })
@@ -219,6 +225,7 @@ public sealed class WalkthroughService(
 
         await ChangeAsync(id, user, current =>
         {
+            EnsureDriver(current, user);
             var state = new WalkthroughState(WalkTarget.Parse(current.Position), current.Inputs);
             var submission = WalkthroughEngine.SubmitInput(content, state, value);
             if (!submission.Check.IsValid)
@@ -254,6 +261,7 @@ public sealed class WalkthroughService(
         var timeline = await store.ReadEventsAsync(id, ct);
         await ChangeAsync(id, user, current =>
         {
+            EnsureDriver(current, user);
             if (current.Position != incident.Position)
             {
                 throw new IncidentException(IncidentErrorKind.Conflict, "target", "The incident changed meanwhile; read it again and choose again.");
@@ -325,8 +333,12 @@ public sealed class WalkthroughService(
             throw IncidentException.Invalid("index", $"Step '{step.Id}' has {step.Checklist.Count} checklist items; index must be 0 to {step.Checklist.Count - 1}.");
         }
 
-        await ChangeAsync(id, user, _ => new IncidentChange(
-            [new(IncidentEventTypes.Checklist, new { stepId = step.Id, index, item = step.Checklist[index], done })]), ct);
+        await ChangeAsync(id, user, current =>
+        {
+            EnsureDriver(current, user);
+            return new IncidentChange(
+                [new(IncidentEventTypes.Checklist, new { stepId = step.Id, index, item = step.Checklist[index], done })]);
+        }, ct);
     }
 
     /// <summary>Adds a note (at most 4000 characters, no control characters but newlines). Closed incidents take notes too.</summary>
@@ -345,6 +357,103 @@ public sealed class WalkthroughService(
     /// <summary>Marks the incident abandoned, with an optional reason.</summary>
     public Task<IncidentView> AbandonAsync(Guid id, string user, string? reason = null, CancellationToken ct = default) =>
         CloseAsync(id, user, IncidentStatus.Abandoned, IncidentEventTypes.Abandoned, reason, ct);
+
+    /// <summary>
+    /// <paramref name="user"/> drives from now on, without waiting for the driver (who may be gone). Recorded as
+    /// driver_changed (how: took) and audited. Taking what you already drive changes nothing.
+    /// </summary>
+    public async Task<IncidentView> TakeControlAsync(Guid id, string user, string source = "", CancellationToken ct = default)
+    {
+        string? previous = null;
+        await OpenAsync(id, ct);
+        await ChangeAsync(id, user, current =>
+        {
+            EnsureOpen(current);
+            if (current.IsDrivenBy(user))
+            {
+                return null;
+            }
+
+            previous = current.Driver;
+            return new IncidentChange([new(IncidentEventTypes.DriverChanged, new { driver = user, from = current.Driver, how = "took" })]);
+        }, ct);
+        if (previous is not null)
+        {
+            await audit.WriteAsync(user, source, "incident.driver.take", id.ToString(), "success", new { from = previous }, ct);
+            logger.LogInformation("{User} took control of incident {IncidentId} from {Driver}", user, id, previous);
+        }
+
+        return await GetAsync(id, ct);
+    }
+
+    /// <summary>
+    /// Asks the driver to hand over to <paramref name="user"/>: recorded as driver_requested; the driver sees it and
+    /// may hand over. Refused for the driver and for someone whose request is still open.
+    /// </summary>
+    public async Task<IncidentView> RequestControlAsync(Guid id, string user, CancellationToken ct = default)
+    {
+        await OpenAsync(id, ct);
+        var timeline = await store.ReadEventsAsync(id, ct);
+        await ChangeAsync(id, user, current =>
+        {
+            EnsureOpen(current);
+            if (current.IsDrivenBy(user))
+            {
+                throw IncidentException.Invalid("driver", $"You already drive incident {id}.");
+            }
+
+            return PendingRequests(timeline, current.Driver).Contains(user, StringComparer.Ordinal)
+                ? null // asked already and not answered: one request is enough
+                : new IncidentChange([new(IncidentEventTypes.DriverRequested, new { by = user, driver = current.Driver })]);
+        }, ct);
+        return await GetAsync(id, ct);
+    }
+
+    /// <summary>
+    /// The driver (<paramref name="user"/>) hands the walkthrough to <paramref name="to"/>, who must be an enabled
+    /// user allowed to drive (responder or above). Recorded as driver_changed (how: handed) and audited.
+    /// </summary>
+    public async Task<IncidentView> HandOverAsync(Guid id, string? to, string user, string source = "", CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(to))
+        {
+            throw IncidentException.Invalid("to", "to is required: the username of who drives next.");
+        }
+
+        var next = await users.FindAsync(to, ct);
+        if (next is null || next.Disabled)
+        {
+            throw IncidentException.Invalid("to", $"There is no enabled user '{Clip(to)}'.");
+        }
+
+        if (PortalRoles.Rank(next.Role) < PortalRoles.Rank(PortalRoles.Responder))
+        {
+            throw IncidentException.Invalid("to", $"{next.Username} is a {next.Role}; only responders, editors and admins can drive a walkthrough.");
+        }
+
+        await OpenAsync(id, ct);
+        await ChangeAsync(id, user, current =>
+        {
+            EnsureOpen(current);
+            EnsureDriver(current, user);
+            return current.IsDrivenBy(next.Username)
+                ? null
+                : new IncidentChange([new(IncidentEventTypes.DriverChanged, new { driver = next.Username, from = user, how = "handed" })]);
+        }, ct);
+        await audit.WriteAsync(user, source, "incident.driver.handover", id.ToString(), "success", new { to = next.Username }, ct);
+        return await GetAsync(id, ct);
+    }
+
+    /// <summary>Who asked to drive since the driver last changed and is not the driver, in the order they asked.</summary>
+    internal static IReadOnlyList<string> PendingRequests(IReadOnlyList<IncidentEvent> timeline, string driver)
+    {
+        var since = timeline.LastOrDefault(e => e.Type == IncidentEventTypes.DriverChanged)?.Seq ?? 0;
+        return [.. timeline
+            .Where(e => e.Seq > since && e.Type == IncidentEventTypes.DriverRequested)
+            .Select(e => e.Actor)
+            .Where(by => !string.Equals(by, driver, StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal)];
+    }
 
     /// <summary>The incident report in Markdown; secrets of the environment's targets are masked.</summary>
     public async Task<string> GetReportAsync(Guid id, string language = Languages.English, CancellationToken ct = default)
@@ -366,7 +475,8 @@ public sealed class WalkthroughService(
             tails[runId] = await store.ReadOutputTailAsync(runId, IncidentReport.OutputTailLines, ct);
         }
 
-        return new Redactor(secrets).Redact(IncidentReport.Write(view, tails, Languages.Normalize(language)))!;
+        var redactor = new Redactor(secrets);
+        return IncidentReport.Write(view, tails, Languages.Normalize(language), text => redactor.Redact(text)!);
     }
 
     private async Task<IncidentView> CloseAsync(Guid id, string user, string status, string type, string? text, CancellationToken ct)
@@ -376,6 +486,7 @@ public sealed class WalkthroughService(
         await ChangeAsync(id, user, current =>
         {
             EnsureOpen(current);
+            EnsureDriver(current, user);
             return new IncidentChange([new(type, new { position = current.Position, summary })], Status: status);
         }, ct);
         return await GetAsync(id, ct);
@@ -398,6 +509,14 @@ public sealed class WalkthroughService(
         var incident = await store.GetAsync(id, ct) ?? throw IncidentException.NotFound(id);
         EnsureOpen(incident);
         return incident;
+    }
+
+    private static void EnsureDriver(IncidentRecord incident, string user)
+    {
+        if (!incident.IsDrivenBy(user))
+        {
+            throw IncidentException.NotDriver(incident.Id, incident.Driver);
+        }
     }
 
     private static void EnsureOpen(IncidentRecord incident)

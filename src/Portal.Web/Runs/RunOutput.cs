@@ -85,7 +85,9 @@ internal sealed class RunOutput(Guid runId, RunFeed feed, Redactor redactor, Run
 
     private void FlushTail()
     {
-        if (DroppedLines == 0)
+        // The verdict flushes and so does Finish: only lines kept since the last flush are news (a second
+        // "dropped" notice would say "the last 0 lines follow" and hide the real one).
+        if (_tail.Count == 0)
         {
             return;
         }

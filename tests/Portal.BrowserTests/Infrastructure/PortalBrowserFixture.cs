@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Portal.Testing;
 using Xunit;
@@ -18,7 +19,8 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
         "--disable-sync", "--no-first-run",
     ];
 
-    private readonly PortalHost _portal = new();
+    // The flood probe lets a test print 10,000 lines a second into a walkthrough; nothing else uses it.
+    private readonly PortalHost _portal = new() { ConfigureServices = s => s.AddSingleton<Portal.Probes.Contract.IProbe, FloodProbe>() };
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
@@ -31,11 +33,14 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
 
     public string AdminPassword => _portal.AdminPassword;
 
-    /// <summary>Open tabs one user may have (low, so <c>CircuitLimitTests</c> can reach it cheaply).</summary>
+    /// <summary>Open tabs one user may have (low, so <c>SecurityBrowserTests</c> can reach it cheaply).</summary>
     public const int CircuitsPerUser = 5;
 
-    /// <summary>Creates a user with a role and returns its password.</summary>
+    /// <summary>Creates a user with <paramref name="role"/>; returns the password.</summary>
     public Task<string> CreateUserAsync(string username, string role) => _portal.CreateUserAsync(username, role);
+
+    /// <summary>The portal's services, for test data the API has no door for (a runbook with a test probe).</summary>
+    public IServiceProvider Services => _portal.Services;
 
     public async Task InitializeAsync()
     {

@@ -106,7 +106,7 @@ public sealed class RunViewerTests : RunViewerTestContext
     }
 
     [Fact]
-    public async Task Reading_DroppingNotice_ShowsWhileRunningAndGoesAwayAtTheEnd()
+    public async Task Reading_DroppingNotice_ShowsWhileRunningAndGoesAwayAtTheEnd_TheDroppedCountStays()
     {
         UseCulture("en");
         var cut = RenderViewer();
@@ -114,9 +114,10 @@ public sealed class RunViewerTests : RunViewerTestContext
         Feed.Write(_run, Ev.Started(), Ev.Dropping("Output is coming faster than it can be kept; lines are being dropped."));
         await cut.WaitForAssertionAsync(() => Assert.Contains("being dropped", cut.Find("[data-testid=run-notice]").TextContent, StringComparison.Ordinal), Soon);
 
-        Feed.Write(_run, Ev.Finished("pass", "done"));
+        Feed.Write(_run, Ev.Dropped("8000 lines dropped (output limit 20000 lines); the last 2000 lines follow."), Ev.Finished("pass", "done"));
         await cut.WaitForAssertionAsync(() => Assert.Equal("pass", Status(cut)), Soon);
         Assert.Empty(cut.FindAll("[data-testid=run-notice]"));
+        Assert.Contains("8000 lines dropped", cut.Find("[data-testid=run-dropped]").TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -194,6 +195,21 @@ public sealed class RunViewerTests : RunViewerTestContext
         using var cancel = Registry.CancellationFor(_run, CancellationToken.None);
         Assert.True(cancel.IsCancellationRequested);
         Assert.True(cut.Find("[data-testid=run-stop]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task Stop_NotTheDriver_NoStopButtonButCopyAndDownload()
+    {
+        UseCulture("en");
+        Registry.Open(_run);
+        var cut = Render<RunViewer>(p => p.Add(v => v.RunId, _run).Add(v => v.CanStop, false));
+        Feed.Write(_run, Ev.Started(), Ev.Line("working"));
+        await cut.WaitForAssertionAsync(() => Assert.Single(Lines(cut)), Soon);
+
+        Assert.Equal("running", Status(cut));
+        Assert.Empty(cut.FindAll("[data-testid=run-stop]"));
+        Assert.NotNull(cut.Find("[data-testid=run-copy]"));
+        Assert.NotNull(cut.Find("[data-testid=run-download]"));
     }
 
     /// <summary>

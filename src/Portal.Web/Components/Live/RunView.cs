@@ -30,8 +30,11 @@ public sealed class RunView(int maxLines = RunView.DefaultMaxLines)
 
     public string? Summary { get; private set; }
 
-    /// <summary>Latest progress note from the runner (e.g. output being dropped).</summary>
+    /// <summary>Latest progress note from the runner while the run runs (e.g. output being dropped).</summary>
     public string? Notice { get; private set; }
+
+    /// <summary>The runner's final word on output it dropped (how many lines); it stays after the run ends.</summary>
+    public string? Dropped { get; private set; }
 
     public long LastSeq { get; private set; }
 
@@ -66,8 +69,12 @@ public sealed class RunView(int maxLines = RunView.DefaultMaxLines)
                     Summary = e.Text;
                     Notice = null;
                     break;
-                case RunEventTypes.Status when e.Key is "dropping" or "dropped":
+                case RunEventTypes.Status when e.Key is "dropping":
                     Notice = e.Text;
+                    break;
+                case RunEventTypes.Status when e.Key is "dropped":
+                    Notice = null;
+                    Dropped = e.Text;
                     break;
             }
         }

@@ -41,6 +41,9 @@ public sealed partial class RunViewer : IAsyncDisposable
 
     [Parameter] public string? Title { get; set; }
 
+    /// <summary>Shows the stop button while the run runs (in a walkthrough: only for the driver).</summary>
+    [Parameter] public bool CanStop { get; set; } = true;
+
     /// <summary>Called once when the run has ended, with how it ended.</summary>
     [Parameter] public EventCallback<RunView> OnFinished { get; set; }
 

@@ -15,8 +15,9 @@ namespace Portal.Web.Components.Pages;
 
 /// <summary>
 /// One incident (a walkthrough): the shell that reads the state, acts through <see cref="WalkthroughService"/>
-/// and re-reads when anyone changes the incident (<see cref="IncidentChanges"/>). Viewers watch and add notes;
-/// responders act. The panels it hosts only show data and raise events.
+/// and re-reads when anyone changes the incident (<see cref="IncidentChanges"/>). It is present on the incident
+/// (<see cref="IIncidentPresence"/>) while shown. Everyone watches and adds notes; the driver acts; responders may
+/// ask for or take control. The panels it hosts only show data and raise events.
 /// </summary>
 public sealed partial class IncidentPage : IDisposable
 {
@@ -25,13 +26,16 @@ public sealed partial class IncidentPage : IDisposable
     private Dictionary<string, StepRun> _runs = new(StringComparer.Ordinal);
     private Dictionary<string, string> _titles = [];
     private IDisposable? _subscription;
+    private IDisposable? _presence;
+    private IDisposable? _presenceChanges;
+    private int _presenceQueued;
     private Guid _subscribed;
     private string _user = "anonymous";
     private string? _error;
     private string? _refusedInput;
     private bool _loading = true;
     private bool _notFound;
-    private bool _canAct;
+    private bool _canDrive;
     private bool _busy;
     private int _refreshQueued;
     private long _loadTicket;
@@ -41,6 +45,8 @@ public sealed partial class IncidentPage : IDisposable
     [Inject] public required WalkthroughService Walkthroughs { get; init; }
 
     [Inject] public required IncidentChanges Changes { get; init; }
+
+    [Inject] public required IIncidentPresence Presence { get; init; }
 
     [Inject] public required IRunbookCatalog Runbooks { get; init; }
 
@@ -53,6 +59,9 @@ public sealed partial class IncidentPage : IDisposable
     [Parameter] public Guid Id { get; set; }
 
     private static string Language => PortalCultures.CurrentLanguage;
+
+    /// <summary>This user drives this open incident: the step, recommendation and solution panels act.</summary>
+    private bool Driving => _canDrive && _view is { Incident: { IsOpen: true } i } && i.IsDrivenBy(_user);
 
     private List<BreadcrumbItem> Breadcrumbs =>
     [
@@ -72,7 +81,7 @@ public sealed partial class IncidentPage : IDisposable
         {
             var user = (await Auth).User;
             _user = user.Identity?.Name ?? _user;
-            _canAct = PortalRoles.Rank(user) >= PortalRoles.Rank(PortalRoles.Responder);
+            _canDrive = PortalRoles.Rank(user) >= PortalRoles.Rank(PortalRoles.Responder);
         }
 
         try
@@ -94,8 +103,13 @@ public sealed partial class IncidentPage : IDisposable
 
         // A new incident: stop listening to the old one, listen to this one before reading it (no change is missed).
         _subscription?.Dispose();
+        _presenceChanges?.Dispose();
+        _presence?.Dispose();
         _subscribed = Id;
         _subscription = Changes.Subscribe(Id, OnChanged);
+        _presenceChanges = Presence.Subscribe(Id, OnPresenceChanged);
+        // Prerendering is a page that is sent and gone: only the interactive page counts as someone viewing.
+        _presence = RendererInfo.IsInteractive ? Presence.Join(Id, _user, _canDrive) : null;
         _view = null;
         _loading = true;
         await LoadAsync();
@@ -124,6 +138,21 @@ public sealed partial class IncidentPage : IDisposable
             {
                 await DispatchExceptionAsync(ex);
             }
+        });
+    }
+
+    /// <summary>Someone came or went: render again (the viewers are read while rendering). Coalesced like OnChanged.</summary>
+    private void OnPresenceChanged()
+    {
+        if (Interlocked.Exchange(ref _presenceQueued, 1) == 1)
+        {
+            return;
+        }
+
+        _ = InvokeAsync(() =>
+        {
+            Interlocked.Exchange(ref _presenceQueued, 0);
+            StateHasChanged();
         });
     }
 
@@ -221,6 +250,12 @@ public sealed partial class IncidentPage : IDisposable
 
     private Task AbandonAsync(string? summary) => ActAsync(() => Walkthroughs.AbandonAsync(Id, _user, summary));
 
+    private Task TakeControlAsync() => ActAsync(() => Walkthroughs.TakeControlAsync(Id, _user, "ui"));
+
+    private Task RequestControlAsync() => ActAsync(() => Walkthroughs.RequestControlAsync(Id, _user));
+
+    private Task HandOverAsync(string to) => ActAsync(() => Walkthroughs.HandOverAsync(Id, to, _user, "ui"));
+
     private async Task<bool> AddNoteAsync(string text)
     {
         // Notes do not wait for another action and are open to viewers and on closed incidents.
@@ -264,5 +299,10 @@ public sealed partial class IncidentPage : IDisposable
         _ => null,
     };
 
-    public void Dispose() => _subscription?.Dispose();
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _presenceChanges?.Dispose();
+        _presence?.Dispose();
+    }
 }
