@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using DiffPlex;
 using DiffPlex.Chunkers;
 using DiffPlex.DiffBuilder;
@@ -10,6 +11,7 @@ using Portal.Runbooks.Storage;
 
 namespace Portal.Runbooks.Authoring;
 
+[JsonConverter(typeof(JsonStringEnumConverter<FieldChangeKind>))]
 public enum FieldChangeKind
 {
     Added,
@@ -17,6 +19,7 @@ public enum FieldChangeKind
     Changed,
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<SegmentKind>))]
 public enum SegmentKind
 {
     Same,
