@@ -43,7 +43,7 @@ public sealed record RunbookDiffResult(IReadOnlyList<FieldChange> Fields, IReadO
 /// <summary>
 /// Compares two runbook contents with DiffPlex. Fields are addressed by step and solution id, not
 /// position, so moving a step shows as a reorder ("steps" order) rather than every field changing.
-/// Changed texts get a character diff, which works for Chinese as well as English.
+/// Changed texts get a word diff, or a character diff where there is Chinese.
 /// </summary>
 public static class RunbookDiff
 {
@@ -77,7 +77,10 @@ public static class RunbookDiff
     /// <summary>Pieces of old and new text: same, deleted, inserted, in reading order.</summary>
     public static IReadOnlyList<DiffSegment> Segments(string before, string after)
     {
-        IChunker chunker = before.Length + after.Length > CharacterDiffLimit ? LineChunker.Instance : CharacterChunker.Instance;
+        // Words read best for English; Chinese has no spaces, so it is compared character by character.
+        IChunker chunker = before.Length + after.Length > CharacterDiffLimit ? LineChunker.Instance
+            : before.Any(Search.SearchQuery.IsChinese) || after.Any(Search.SearchQuery.IsChinese) ? CharacterChunker.Instance
+            : WordChunker.Instance;
         var diff = Differ.Instance.CreateDiffs(before, after, ignoreWhiteSpace: false, ignoreCase: false, chunker);
         var segments = new List<DiffSegment>();
         var position = 0;

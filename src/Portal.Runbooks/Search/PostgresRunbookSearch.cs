@@ -1,4 +1,3 @@
-using System.Text;
 using Dapper;
 using Npgsql;
 using Portal.Runbooks.Model;
@@ -7,49 +6,60 @@ using Portal.Runbooks.Storage;
 namespace Portal.Runbooks.Search;
 
 /// <summary>
-/// Search over the runbook_search table (migration 0005): GIN full text for words and Chinese
-/// bigrams, GIN pg_trgm for substrings inside Latin words; ranked by ts_rank with title &gt;
-/// symptoms &gt; step and solution titles &gt; bodies.
+/// Search over runbook_search (migration 0005), in at most two short queries: pg_trgm finds the
+/// indexed words that contain each longer Latin token, then one GIN full-text match ranks hits by
+/// their title and symptoms (ts_rank over the small "head" vector), then the catalog order.
 /// </summary>
 public sealed class PostgresRunbookSearch(NpgsqlDataSource db) : IRunbookSearch
 {
+    /// <summary>Words per token a part-of-word match may widen to; the token's own prefix always counts too.</summary>
+    private const int WordsPerToken = 100;
+
     public async Task<IReadOnlyList<RunbookSearchHit>> SearchAsync(string? query, int limit = 50, CancellationToken ct = default)
     {
         var parsed = SearchQuery.Parse(query);
-        if (parsed.Terms.Count == 0)
+        if (parsed.IsEmpty)
         {
             return [];
         }
 
-        var parameters = new DynamicParameters();
-        parameters.Add("any", parsed.AnyTerm);
-        parameters.Add("limit", Math.Clamp(limit, 1, 500));
-        var where = new StringBuilder("r.archived_at IS NULL");
-        for (var i = 0; i < parsed.Terms.Count; i++)
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var words = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (parsed.Expandable is { Count: > 0 } tokens)
         {
-            var term = parsed.Terms[i];
-            parameters.Add($"q{i}", term.TsQuery);
-            where.Append(System.Globalization.CultureInfo.InvariantCulture, $" AND (s.tsv @@ to_tsquery('simple', @q{i})");
-            if (term.Like is not null)
+            const string wordsSql = """
+                SELECT t.token AS Token, w.word AS Word
+                FROM unnest(@tokens::text[], @patterns::text[]) AS t(token, pattern)
+                CROSS JOIN LATERAL (
+                    SELECT word FROM runbook_search_words WHERE word LIKE t.pattern ORDER BY length(word), word LIMIT @perToken
+                ) AS w
+                """;
+            var rows = await connection.QueryAsync<(string Token, string Word)>(new CommandDefinition(wordsSql, new
             {
-                parameters.Add($"p{i}", term.Like);
-                where.Append(System.Globalization.CultureInfo.InvariantCulture, $" OR s.body LIKE @p{i}");
+                tokens = tokens.ToArray(),
+                patterns = tokens.Select(SearchQuery.ContainsPattern).ToArray(),
+                perToken = WordsPerToken,
+            }, cancellationToken: ct));
+            foreach (var group in rows.GroupBy(r => r.Token, StringComparer.Ordinal))
+            {
+                words[group.Key] = [.. group.Select(r => r.Word)];
             }
-
-            where.Append(')');
         }
 
-        var sql = $"""
-            SELECT r.slug AS {nameof(HitRow.Slug)}, s.version AS {nameof(HitRow.Version)}, s.title::text AS {nameof(HitRow.TitleJson)},
-                   s.category AS {nameof(HitRow.Category)}, ts_rank(s.tsv, to_tsquery('simple', @any))::float8 AS {nameof(HitRow.Rank)}
-            FROM runbook_search s JOIN runbooks r ON r.id = s.runbook_id
-            WHERE {where}
-            ORDER BY 5 DESC, s.position, r.slug
+        const string sql = $"""
+            SELECT s.slug AS {nameof(HitRow.Slug)}, s.version AS {nameof(HitRow.Version)}, s.title::text AS {nameof(HitRow.TitleJson)},
+                   s.category AS {nameof(HitRow.Category)}, ts_rank(s.head, q)::float8 AS {nameof(HitRow.Rank)}
+            FROM runbook_search s, CAST(@query AS tsquery) AS q
+            WHERE s.tsv @@ q AND NOT s.archived
+            ORDER BY 5 DESC, s.position, s.slug
             LIMIT @limit
             """;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<HitRow>(new CommandDefinition(sql, parameters, cancellationToken: ct));
-        return [.. rows.Select(r => new RunbookSearchHit(r.Slug, r.Version, RunbookJson.Deserialize<LocalizedText>(r.TitleJson), r.Category, r.Rank))];
+        var hits = await connection.QueryAsync<HitRow>(new CommandDefinition(sql, new
+        {
+            query = parsed.ToTsQuery(words),
+            limit = Math.Clamp(limit, 1, 500),
+        }, cancellationToken: ct));
+        return [.. hits.Select(r => new RunbookSearchHit(r.Slug, r.Version, RunbookJson.Deserialize<LocalizedText>(r.TitleJson), r.Category, r.Rank))];
     }
 
     private sealed class HitRow

@@ -1,102 +1,108 @@
-using System.Globalization;
 using System.Text;
 
 namespace Portal.Runbooks.Search;
 
 /// <summary>
-/// A user's query turned into what <see cref="PostgresRunbookSearch"/> sends: per word a tsquery
-/// (Latin tokens as prefixes, Chinese runs as bigram phrases, matching how migration 0005 indexes
-/// text) and, for Latin words of three or more characters, a LIKE pattern for pg_trgm.
+/// A user's query in the shape migration 0005 indexes: every word must match; a Latin token of three
+/// or more characters may match inside a word (its containing words are looked up through pg_trgm,
+/// see <see cref="Expandable"/>), a shorter one as a prefix; a Chinese run as its character bigrams.
+/// Only &amp;, | and prefixes are used, which the GIN index answers exactly.
 /// </summary>
-public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
+public sealed class SearchQuery
 {
     public const int MaxTerms = 8;
     private const int MaxTermLength = 64;
 
-    public string AnyTerm => string.Join(" | ", Terms.Select(t => $"({t.TsQuery})"));
+    private readonly List<List<Part>> _terms;
 
-    public static SearchQuery Parse(string? query)
+    private SearchQuery(List<List<Part>> terms)
     {
-        var terms = new List<SearchTerm>();
-        foreach (var word in RunbookSearch.Terms(query).Take(MaxTerms))
-        {
-            var term = word.Length > MaxTermLength ? word[..MaxTermLength] : word;
-            var parts = Parts(term.ToLowerInvariant()).ToList();
-            if (parts.Count == 0)
-            {
-                continue;
-            }
-
-            var like = term.Length >= 3 && term.All(c => c < 128 && (char.IsLetterOrDigit(c) || c is '-' or '_' or '.'))
-                ? "%" + term.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%"
-                : null;
-            terms.Add(new SearchTerm(term, string.Join(" & ", parts), like));
-        }
-
-        return new SearchQuery(terms);
+        _terms = terms;
     }
 
-    /// <summary>tsquery pieces of one word: "redis-cli" -> 'redis':*, 'cli':*; "端口占用" -> '端口' &lt;-&gt; '口占' &lt;-&gt; '占用'.</summary>
-    private static IEnumerable<string> Parts(string term)
+    public bool IsEmpty => _terms.Count == 0;
+
+    /// <summary>Latin tokens whose containing words should be looked up ("axmemor" -> maxmemory).</summary>
+    public IReadOnlyList<string> Expandable => [.. _terms.SelectMany(t => t).Where(p => p.Expand).Select(p => p.Text).Distinct(StringComparer.Ordinal)];
+
+    public static SearchQuery Parse(string? query) =>
+        new([.. RunbookSearch.Terms(query).Take(MaxTerms)
+            .Select(word => Parts(word.Length > MaxTermLength ? word[..MaxTermLength] : word).ToList())
+            .Where(parts => parts.Count > 0)]);
+
+    /// <summary>
+    /// The tsquery text, to be cast with ::tsquery (no further parsing). <paramref name="words"/> gives,
+    /// per expandable token, the indexed words that contain it.
+    /// </summary>
+    public string ToTsQuery(IReadOnlyDictionary<string, IReadOnlyList<string>> words) =>
+        string.Join(" & ", _terms.Select(term => "(" + string.Join(" & ", term.Select(part => part switch
+        {
+            { Expand: true } => "(" + string.Join(" | ", words.GetValueOrDefault(part.Text, []).Select(Lexeme).Prepend(Lexeme(part.Text) + ":*")) + ")",
+            { Chinese: true, Text.Length: 1 } => Lexeme(part.Text) + ":*",
+            { Chinese: true } => "(" + string.Join(" & ", Enumerable.Range(0, part.Text.Length - 1).Select(i => Lexeme(part.Text.Substring(i, 2)))) + ")",
+            _ => Lexeme(part.Text) + ":*",
+        })) + ")"));
+
+    /// <summary>LIKE pattern for a token: anything containing it.</summary>
+    public static string ContainsPattern(string token) =>
+        "%" + token.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal) + "%";
+
+    /// <summary>"redis-cli" -> redis, cli; "pg连接" -> pg, 连接 (Chinese runs are their own parts).</summary>
+    private static IEnumerable<Part> Parts(string term)
     {
         var latin = new StringBuilder();
         var chinese = new StringBuilder();
-        foreach (var c in term)
+        foreach (var c in term.ToLowerInvariant())
         {
             if (IsChinese(c))
             {
                 if (latin.Length > 0)
                 {
-                    yield return Lexeme(latin.ToString()) + ":*";
-                    latin.Clear();
+                    yield return Latin(latin);
                 }
 
                 chinese.Append(c);
+                continue;
             }
-            else
-            {
-                if (chinese.Length > 0)
-                {
-                    yield return Grams(chinese.ToString());
-                    chinese.Clear();
-                }
 
-                if (char.IsLetterOrDigit(c))
-                {
-                    latin.Append(c);
-                }
-                else if (latin.Length > 0)
-                {
-                    yield return Lexeme(latin.ToString()) + ":*";
-                    latin.Clear();
-                }
+            if (chinese.Length > 0)
+            {
+                yield return new Part(chinese.ToString(), Chinese: true, Expand: false);
+                chinese.Clear();
+            }
+
+            if (char.IsLetterOrDigit(c))
+            {
+                latin.Append(c);
+            }
+            else if (latin.Length > 0)
+            {
+                yield return Latin(latin);
             }
         }
 
         if (latin.Length > 0)
         {
-            yield return Lexeme(latin.ToString()) + ":*";
+            yield return Latin(latin);
         }
 
         if (chinese.Length > 0)
         {
-            yield return Grams(chinese.ToString());
+            yield return new Part(chinese.ToString(), Chinese: true, Expand: false);
         }
     }
 
-    /// <summary>One character matches as a prefix of the indexed grams; longer runs as a phrase of bigrams.</summary>
-    private static string Grams(string run) =>
-        run.Length == 1
-            ? Lexeme(run) + ":*"
-            : "(" + string.Join(" <-> ", Enumerable.Range(0, run.Length - 1).Select(i => Lexeme(run.Substring(i, 2)))) + ")";
+    private static Part Latin(StringBuilder text)
+    {
+        var token = text.ToString();
+        text.Clear();
+        return new Part(token, Chinese: false, Expand: token.Length >= 3 && token.All(char.IsAscii));
+    }
 
-    private static string Lexeme(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal).Replace("\\", "\\\\", StringComparison.Ordinal) + "'";
+    private static string Lexeme(string text) => "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>CJK unified ideographs (and extension A, compatibility): the ranges migration 0005 makes bigrams of.</summary>
     public static bool IsChinese(char c) => c is (>= '\u3400' and <= '\u4dbf') or (>= '\u4e00' and <= '\u9fff') or (>= '\uf900' and <= '\ufaff');
 
-    public override string ToString() => string.Join(" ", Terms.Select(t => t.Text.ToString(CultureInfo.InvariantCulture)));
+    private sealed record Part(string Text, bool Chinese, bool Expand);
 }
-
-/// <param name="Like">A LIKE pattern over the lower-cased text for pg_trgm, or null when the word is too short or not Latin.</param>
-public sealed record SearchTerm(string Text, string TsQuery, string? Like);

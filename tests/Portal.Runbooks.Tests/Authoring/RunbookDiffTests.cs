@@ -37,6 +37,17 @@ public sealed class RunbookDiffTests
     }
 
     [Fact]
+    public void Segments_EnglishByWord_ChineseByCharacter()
+    {
+        Assert.Equal(
+            [new DiffSegment(SegmentKind.Same, "Check the "), new DiffSegment(SegmentKind.Inserted, "systemd "), new DiffSegment(SegmentKind.Same, "unit")],
+            RunbookDiff.Segments("Check the unit", "Check the systemd unit"));
+        Assert.Equal(
+            [new DiffSegment(SegmentKind.Same, "检查"), new DiffSegment(SegmentKind.Deleted, "端口"), new DiffSegment(SegmentKind.Inserted, "服务"), new DiffSegment(SegmentKind.Same, "状态")],
+            RunbookDiff.Segments("检查端口状态", "检查服务状态"));
+    }
+
+    [Fact]
     public void Compare_StepsSwapped_IsOneOrderChangeNotEveryField()
     {
         var before = Seeded("service-start");
