@@ -108,8 +108,7 @@ public sealed partial class RunbookEditPage : IAsyncDisposable
 
         try
         {
-            _drafts = await Js.InvokeAsync<IJSObjectReference>("import", "./js/drafts.js");
-            var json = await _drafts.InvokeAsync<string?>("load", DraftKey);
+            var json = await (await DraftsAsync()).InvokeAsync<string?>("load", DraftKey);
             if (json is not null && ReadDraft(json) is { } draft
                 && RunbookJson.Hash(draft.Content) != RunbookJson.Hash(_state.Content))
             {
@@ -146,9 +145,13 @@ public sealed partial class RunbookEditPage : IAsyncDisposable
         StateHasChanged();
     }
 
+    /// <summary>The drafts module; a change typed before the first render finished imports it too.</summary>
+    private async Task<IJSObjectReference> DraftsAsync() =>
+        _drafts ??= await Js.InvokeAsync<IJSObjectReference>("import", "./js/drafts.js");
+
     private async Task KeepDraftAsync()
     {
-        if (_drafts is null || _state is null)
+        if (_state is null)
         {
             return;
         }
@@ -156,7 +159,7 @@ public sealed partial class RunbookEditPage : IAsyncDisposable
         var draft = new DraftRecord(_baseVersion, DateTimeOffset.UtcNow, _state.Content, IsNew ? _newSlug : null);
         try
         {
-            if (await _drafts.InvokeAsync<bool>("save", DraftKey, RunbookJson.Serialize(draft)))
+            if (await (await DraftsAsync()).InvokeAsync<bool>("save", DraftKey, RunbookJson.Serialize(draft)))
             {
                 _draftSaved = draft.SavedAt;
             }
