@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Portal.Runbooks.Search;
 using Portal.Runbooks.Seed;
 using Portal.Runbooks.Storage;
 
@@ -17,6 +18,7 @@ public static class RunbooksServiceCollectionExtensions
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = "portal" }.Build());
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<IRunbookCatalog>(sp => sp.GetRequiredService<RunbookStore>());
+        services.AddSingleton<IRunbookSearch, PostgresRunbookSearch>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<GuideSeeder>();
         services.AddSingleton<IDatabaseSeed>(sp => sp.GetRequiredService<GuideSeeder>());

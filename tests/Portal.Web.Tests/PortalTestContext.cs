@@ -20,6 +20,7 @@ public abstract class PortalTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices(options => options.SnackbarConfiguration.ShowTransitionDuration = 0);
         Services.AddLocalization();
         Services.AddSingleton<IRunbookCatalog>(Catalog);
+        Services.AddSingleton<Portal.Runbooks.Search.IRunbookSearch>(new Portal.Runbooks.Search.InMemoryRunbookSearch(Catalog));
         // Pages hold AuthorizeView sections (start walkthrough); signed out by default, so they render nothing.
         Authorization = AddAuthorization();
     }

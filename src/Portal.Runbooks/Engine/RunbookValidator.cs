@@ -104,6 +104,11 @@ public static class RunbookValidator
                 problems.Add(new($"solutions[{i}].title", "title is empty"));
             }
 
+            if (IsBlank(solution.Body))
+            {
+                problems.Add(new($"solutions[{i}].body", "solution text is empty"));
+            }
+
             if (knownSlugs is null)
             {
                 continue;

@@ -5,6 +5,12 @@ public sealed class RunbookDocument
 {
     public string Slug { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Set on export: the version the file was taken from. An import that carries it is refused when the
+    /// runbook has moved on since, so a stale file never silently overwrites a newer edit.
+    /// </summary>
+    public int? Version { get; set; }
+
     public string Category { get; set; } = string.Empty;
 
     public int Position { get; set; }

@@ -1,6 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Portal.Runbooks.Model;
 
-/// <summary>What kind of work a step asks of the engineer.</summary>
+/// <summary>What kind of work a step asks of the engineer. In JSON by name ("probe"), in every serializer.</summary>
+[JsonConverter(typeof(StepKindJsonConverter))]
 public enum StepKind
 {
     /// <summary>Instructions and a checklist the engineer works through by hand.</summary>
@@ -97,3 +101,6 @@ public sealed class BranchRule
     /// <summary>Why this branch: shown to the engineer with the recommendation.</summary>
     public LocalizedText Reason { get; set; } = new();
 }
+
+/// <summary>Writes <see cref="StepKind"/> as "manual", "input", "probe", "decision", as YAML and the stored JSON do.</summary>
+public sealed class StepKindJsonConverter() : JsonStringEnumConverter<StepKind>(JsonNamingPolicy.CamelCase, allowIntegerValues: false);

@@ -1,3 +1,4 @@
+using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -28,6 +29,26 @@ public static class RunbookYaml
             .ToList() ?? [];
 
     public static string Write(RunbookDocument document) => Serializer.Serialize(document);
+
+    /// <summary>Several runbooks as one YAML stream, one document each ("---" between them).</summary>
+    public static string WriteAll(IEnumerable<RunbookDocument> documents) =>
+        string.Join("---\n", documents.Select(Write));
+
+    /// <summary>Every document of a YAML stream (one runbook, or many separated by "---").</summary>
+    /// <exception cref="YamlDotNet.Core.YamlException">A document is not a valid runbook.</exception>
+    public static IReadOnlyList<RunbookDocument> ReadAll(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        parser.Consume<YamlDotNet.Core.Events.StreamStart>();
+        var documents = new List<RunbookDocument>();
+        while (parser.Accept<YamlDotNet.Core.Events.DocumentStart>(out _))
+        {
+            documents.Add(Deserializer.Deserialize<RunbookDocument?>(parser)
+                          ?? throw new YamlDotNet.Core.YamlException($"Document {documents.Count + 1} is empty."));
+        }
+
+        return documents;
+    }
 
     private sealed class CategoryDocument
     {

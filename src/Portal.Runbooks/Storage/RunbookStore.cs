@@ -5,7 +5,7 @@ using Portal.Runbooks.Model;
 namespace Portal.Runbooks.Storage;
 
 /// <summary>Runbooks and categories in PostgreSQL. Versions are only ever inserted.</summary>
-public sealed class RunbookStore(NpgsqlDataSource db) : IRunbookCatalog
+public sealed partial class RunbookStore(NpgsqlDataSource db) : IRunbookCatalog
 {
     public async Task<IReadOnlyList<Category>> ListCategoriesAsync(CancellationToken ct = default)
     {

@@ -16,7 +16,7 @@ public static class RunbookEndpoints
         group.MapGet("/", ListAsync)
             .WithName("ListRunbooks")
             .WithSummary("The runbook catalog in one language, optionally filtered by a symptom search.")
-            .WithDescription("lang: zh or en (default: the request's language). q: words that must all occur in a title or symptom, in any language.")
+            .WithDescription("lang: zh or en (default: the request's language). q: words that must all occur in a title, symptom, step or solution, in any language (Chinese matches inside words); ranked, best first.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -31,7 +31,7 @@ public static class RunbookEndpoints
     }
 
     internal static async Task<Results<Ok<List<RunbookSummaryDto>>, ProblemHttpResult>> ListAsync(
-        IRunbookCatalog catalog, string? lang, string? q, CancellationToken ct)
+        IRunbookCatalog catalog, IRunbookSearch search, string? lang, string? q, CancellationToken ct)
     {
         if (ParseLanguage(lang) is not { } language)
         {
@@ -41,7 +41,14 @@ public static class RunbookEndpoints
         try
         {
             var categories = await CategoryMapAsync(catalog, ct);
-            var runbooks = RunbookSearch.Filter(await catalog.ListCurrentAsync(ct: ct), q);
+            var current = await catalog.ListCurrentAsync(ct: ct);
+            IReadOnlyList<RunbookVersion> runbooks = current;
+            if (RunbookSearch.Terms(q).Length > 0)
+            {
+                var bySlug = current.ToDictionary(r => r.Slug, StringComparer.Ordinal);
+                runbooks = [.. (await search.SearchAsync(q, 500, ct)).Select(h => bySlug.GetValueOrDefault(h.Slug)).OfType<RunbookVersion>()];
+            }
+
             var ordered = string.IsNullOrWhiteSpace(q)
                 ? runbooks.OrderBy(r => categories.TryGetValue(r.Content.Category, out var c) ? c.Position : int.MaxValue)
                     .ThenBy(r => r.Content.Position)

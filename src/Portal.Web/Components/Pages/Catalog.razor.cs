@@ -17,6 +17,8 @@ public sealed partial class Catalog
 
     [Inject] public required IRunbookCatalog Runbooks { get; init; }
 
+    [Inject] public required IRunbookSearch Search { get; init; }
+
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
 
     [Inject] public required NavigationManager Navigation { get; init; }
@@ -42,6 +44,9 @@ public sealed partial class Catalog
 
     private IReadOnlyList<CatalogGroup> Groups { get; set; } = [];
 
+    /// <summary>Slugs matching the search, best first (PostgreSQL search); null when not searching.</summary>
+    private IReadOnlyList<string>? _ranked;
+
     protected override async Task OnInitializedAsync()
     {
         if (Data is null)
@@ -50,17 +55,17 @@ public sealed partial class Catalog
         }
         else
         {
-            Regroup();
+            await RankAsync();
         }
     }
 
-    protected override void OnParametersSet()
+    protected override async Task OnParametersSetAsync()
     {
         if (Query != _appliedQuery)
         {
             _appliedQuery = Query;
             _search = Query;
-            Regroup();
+            await RankAsync();
         }
     }
 
@@ -76,16 +81,38 @@ public sealed partial class Catalog
             _error = ex.Message;
         }
 
-        Regroup();
+        await RankAsync();
     }
 
-    private void OnSearchChanged(string? value)
+    private async Task OnSearchChanged(string? value)
     {
         _search = value;
         _appliedQuery = string.IsNullOrWhiteSpace(value) ? null : value;
-        Regroup();
+        await RankAsync();
         // Keep the address bar in step without a new history entry per keystroke.
         Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("q", _appliedQuery), replace: true);
+    }
+
+    /// <summary>
+    /// Asks the full search (titles, symptoms, steps and solutions, ranked); when it cannot answer,
+    /// the page still filters what it already holds (titles, symptoms, summaries) instead of failing.
+    /// </summary>
+    private async Task RankAsync()
+    {
+        _ranked = null;
+        if (IsSearching && AllRunbooks is not null)
+        {
+            try
+            {
+                _ranked = [.. (await Search.SearchAsync(_search, 200)).Select(h => h.Slug)];
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                _ranked = null;
+            }
+        }
+
+        Regroup();
     }
 
     private void Regroup()
@@ -96,7 +123,9 @@ public sealed partial class Catalog
             return;
         }
 
-        var matches = RunbookSearch.Filter(AllRunbooks, r => r.Content, _search);
+        var matches = _ranked is null
+            ? RunbookSearch.Filter(AllRunbooks, r => r.Content, _search)
+            : [.. _ranked.Select(slug => AllRunbooks.FirstOrDefault(r => r.Slug == slug)).OfType<CatalogEntry>()];
         Groups = [.. Categories
             .Select(c => new CatalogGroup(c, [.. matches.Where(r => r.Content.Category == c.Key)]))
             .Concat(Uncategorised(matches))
