@@ -19,6 +19,8 @@ public sealed class RunbookDocument
 
     public List<RunbookSolution> Solutions { get; set; } = [];
 
+    public List<TriageRule>? Triage { get; set; }
+
     public RunbookContent ToContent() => new()
     {
         Category = Category,
@@ -28,6 +30,7 @@ public sealed class RunbookDocument
         Symptoms = Symptoms,
         Steps = Steps,
         Solutions = Solutions,
+        Triage = Triage,
     };
 
     public static RunbookDocument From(string slug, RunbookContent content) => new()
@@ -40,5 +43,6 @@ public sealed class RunbookDocument
         Symptoms = content.Symptoms,
         Steps = content.Steps,
         Solutions = content.Solutions,
+        Triage = content.Triage,
     };
 }
