@@ -80,7 +80,10 @@ public sealed class FaultActions(LabOptions options, ILogger<FaultActions> logge
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
-    /// <summary>cpu-burn: one thread spins until healed (one core; the lab must not starve a shared machine).</summary>
+    /// <summary>
+    /// cpu-burn: a spinning thread per core (at most two, and only until healed), so the process stays over
+    /// 80 % of a core even on a machine that other work shares.
+    /// </summary>
     public void Burn()
     {
         var cts = new CancellationTokenSource();
@@ -90,16 +93,19 @@ public sealed class FaultActions(LabOptions options, ILogger<FaultActions> logge
             return;
         }
 
-        new Thread(() =>
+        for (var n = 0; n < Math.Clamp(Environment.ProcessorCount, 1, 2); n++)
         {
-            var x = 0UL;
-            while (!cts.IsCancellationRequested)
+            new Thread(() =>
             {
-                x = (x * 6364136223846793005UL) + 1442695040888963407UL;
-            }
+                var x = 0UL;
+                while (!cts.IsCancellationRequested)
+                {
+                    x = (x * 6364136223846793005UL) + 1442695040888963407UL;
+                }
 
-            GC.KeepAlive(x);
-        }) { IsBackground = true, Name = "cpu-burn" }.Start();
+                GC.KeepAlive(x);
+            }) { IsBackground = true, Name = "cpu-burn" }.Start();
+        }
     }
 
     public void StopBurn() => Interlocked.Exchange(ref _burn, null)?.Cancel();

@@ -134,9 +134,14 @@ async Task<IResult> SetFaultAsync(string name, bool on, HttpContext context)
             actions.Burn();
             // Answer once /health shows it, so whoever injected the fault can check at once.
             var cpu = services.GetRequiredService<CpuSampler>();
-            for (var i = 0; i < 60 && cpu.Percent <= 80; i++)
+            for (var i = 0; i < 100 && !cpu.IsBusy; i++)
             {
                 await Task.Delay(100, context.RequestAborted);
+            }
+
+            if (!cpu.IsBusy)
+            {
+                return Results.Problem(title: $"cpu-burn is on, but /health does not see it after 10 s ({cpu.Percent:0} % of a core, {cpu.Runnable:0.0} runnable threads)", statusCode: 503);
             }
 
             break;
