@@ -141,7 +141,7 @@ async Task<IResult> SetFaultAsync(string name, bool on, HttpContext context)
 
             if (!cpu.IsBusy)
             {
-                return Results.Problem(title: $"cpu-burn is on, but /health does not see it after 10 s ({cpu.Percent:0} % of a core, {cpu.Runnable:0.0} runnable threads)", statusCode: 503);
+                return Results.Problem(title: $"cpu-burn is on, but the process got only {cpu.Percent:0} % of a core in 10 s (the machine is too busy)", statusCode: 503);
             }
 
             break;
