@@ -4,7 +4,7 @@ using Npgsql;
 namespace Portal.Lab.Platform;
 
 /// <summary>What the in-process faults do while on: hold connections, memory or a CPU core.</summary>
-public sealed partial class FaultActions(LabOptions options, ILogger<FaultActions> logger) : IDisposable
+public sealed class FaultActions(LabOptions options, ILogger<FaultActions> logger) : IDisposable
 {
     private readonly List<NpgsqlConnection> _held = [];
     private readonly List<byte[]> _ballast = [];
@@ -81,9 +81,8 @@ public sealed partial class FaultActions(LabOptions options, ILogger<FaultAction
     }
 
     /// <summary>
-    /// cpu-burn: two spinning threads until healed. As root the whole process runs at nice -20 meanwhile, so
-    /// the fault shows (over 80 % of a core) on a machine other work keeps busy, while the process's own
-    /// threads (its /health among them) still get their turn; the lab heals it within seconds.
+    /// cpu-burn: a hot loop on one thread until healed (one: the lab must not starve a shared machine).
+    /// /health sees it as a thread that wants a core all the time, however little of one it gets.
     /// </summary>
     public void Burn()
     {
@@ -94,52 +93,23 @@ public sealed partial class FaultActions(LabOptions options, ILogger<FaultAction
             return;
         }
 
-        Renice(-20);
-        for (var n = 0; n < 2; n++)
+        new Thread(() =>
         {
-            new Thread(() =>
+            var x = 0UL;
+            while (!cts.IsCancellationRequested)
             {
-                var x = 0UL;
-                while (!cts.IsCancellationRequested)
-                {
-                    x = (x * 6364136223846793005UL) + 1442695040888963407UL;
-                }
-
-                GC.KeepAlive(x);
-            }) { IsBackground = true, Name = "cpu-burn" }.Start();
-        }
-    }
-
-    public void StopBurn()
-    {
-        if (Interlocked.Exchange(ref _burn, null) is { } burn)
-        {
-            burn.Cancel();
-            Renice(0);
-        }
-    }
-
-    /// <summary>Sets every thread's nice value (threads started later inherit it); refused, and so a no-op, unless root.</summary>
-    private static void Renice(int nice)
-    {
-        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            if (int.TryParse(Path.GetFileName(task), out var tid))
-            {
-                _ = Native.setpriority(0, tid, nice);
+                x = (x * 6364136223846793005UL) + 1442695040888963407UL;
             }
-        }
+
+            GC.KeepAlive(x);
+        }) { IsBackground = true, Name = "cpu-burn" }.Start();
     }
+
+    public void StopBurn() => Interlocked.Exchange(ref _burn, null)?.Cancel();
 
     public void Dispose()
     {
         StopBurn();
         ReleasePoolAsync().GetAwaiter().GetResult();
-    }
-
-    private static partial class Native
-    {
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
-        public static partial int setpriority(int which, int who, int priority);
     }
 }

@@ -132,7 +132,7 @@ public sealed class PlatformHealth(
     }
 
     private object Cpu() => Entry(cpu.IsBusy ? "unhealthy" : "healthy",
-        $"{cpu.Percent:0} % of a core over the last second");
+        $"{cpu.Percent:0} % of a core used; the busiest thread wanted a core {cpu.BusiestThread * 100:0} % of the last second");
 
     private static object Entry(string status, string detail) => new { status, detail };
 

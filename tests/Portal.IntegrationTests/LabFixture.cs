@@ -65,6 +65,15 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // The numbers for docs/benchmarks.md: beside the test binaries, or where PORTAL_LAB_TIMINGS says.
+        var timings = System.Environment.GetEnvironmentVariable("PORTAL_LAB_TIMINGS") ?? Path.Combine(AppContext.BaseDirectory, "fault-lab-timings.md");
+        await File.WriteAllLinesAsync(timings,
+        [
+            "| Fault | Time to diagnosis | Sweep (first check to last) | Walkthrough to its end |",
+            "|---|---|---|---|",
+            .. Timings.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {t.Key} | {t.Value.Diagnosis:0.00} s | {t.Value.Sweep:0.00} s | {t.Value.Walkthrough:0.00} s |")),
+        ]);
         try
         {
             await LabAsync("down");
