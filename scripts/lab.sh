@@ -136,6 +136,21 @@ in_process() {
   [[ $code == 200 ]] || portal_die "$1 did not take fault $4 ($3, HTTP $code): $(cat "$run/fault-response" 2>/dev/null)"
 }
 
+# wait_healthy: until both services' /health answer 200 (at most 60 s; a starting process is busy a while).
+wait_healthy() {
+  local i port ok
+  for i in $(seq 1 300); do
+    ok=1
+    for port in "$LAB_API_PORT" "$LAB_FT_PORT"; do
+      [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/health" 2>/dev/null) == 200 ]] || { ok=; break; }
+    done
+    [[ -n $ok ]] && return 0
+    sleep 0.2
+  done
+  portal_warn "the lab's /health is still not healthy after 60 s: scripts/lab.sh status says why"
+  return 1
+}
+
 # ------------------------------------------------------------------ portal registration
 
 write_registration() {
@@ -207,6 +222,7 @@ up() {
   redis_start
   start_app fine-tuning-service "$LAB_FT_PORT"
   start_app platform-api "$LAB_API_PORT"
+  wait_healthy
   write_registration
   if [[ -n ${PORTAL_URL:-} && -n ${PORTAL_TOKEN:-} ]]; then register; else
     portal_log "not registered in a portal (set PORTAL_URL and PORTAL_TOKEN, then: scripts/lab.sh register); target files: $LAB_DIR/portal"
@@ -269,6 +285,7 @@ heal() {
     *) portal_die "unknown fault '$name'; scripts/lab.sh faults lists them" ;;
   esac
   rm -f "$run/fault.$name"
+  wait_healthy
   portal_log "fault $name healed"
 }
 
