@@ -11,8 +11,8 @@
 #   scripts/lab.sh faults         the faults, one per line: NAME  what it does
 #   scripts/lab.sh register       (re)register the `lab` environment in the portal (PORTAL_URL, PORTAL_TOKEN)
 #
-# Settings (environment): LAB_DIR (default .local/lab), LAB_PG_PORT 45432, LAB_REDIS_PORT 46379,
-# LAB_API_PORT 48000, LAB_FT_PORT 48001, LAB_TLS_PORT 48443, LAB_ENVIRONMENT lab, LAB_APP (a built
+# Settings (environment): LAB_DIR (default .local/lab), LAB_PG_PORT 44532, LAB_REDIS_PORT 44379,
+# LAB_API_PORT 44800, LAB_FT_PORT 44801, LAB_TLS_PORT 44443, LAB_ENVIRONMENT lab, LAB_APP (a built
 # Portal.Lab.Platform.dll; default: built into $LAB_DIR/app). The ports stay clear of the guide's
 # (5432/6379/8000/8001), the shared dev servers (35432/36379) and scripts/test.sh (25432/26379).
 set -euo pipefail
@@ -21,11 +21,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/local-services.sh"
 
 LAB_DIR=${LAB_DIR:-$PORTAL_ROOT/.local/lab}
-LAB_PG_PORT=${LAB_PG_PORT:-45432}
-LAB_REDIS_PORT=${LAB_REDIS_PORT:-46379}
-LAB_API_PORT=${LAB_API_PORT:-48000}
-LAB_FT_PORT=${LAB_FT_PORT:-48001}
-LAB_TLS_PORT=${LAB_TLS_PORT:-48443}
+LAB_PG_PORT=${LAB_PG_PORT:-44532}
+LAB_REDIS_PORT=${LAB_REDIS_PORT:-44379}
+LAB_API_PORT=${LAB_API_PORT:-44800}
+LAB_FT_PORT=${LAB_FT_PORT:-44801}
+LAB_TLS_PORT=${LAB_TLS_PORT:-44443}
 LAB_ENVIRONMENT=${LAB_ENVIRONMENT:-lab}
 
 FAULTS=(

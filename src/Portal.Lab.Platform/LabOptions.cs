@@ -8,7 +8,7 @@ public sealed class LabOptions
     /// <summary>platform-api, fine-tuning-service, or squatter (holds a port and answers 404: the port-conflict fault).</summary>
     public string Role { get; set; } = "platform-api";
 
-    public int Port { get; set; } = 48000;
+    public int Port { get; set; } = 44800;
 
     /// <summary>platform-api only: an HTTPS port whose certificate the tls-expired fault swaps for an expired one.</summary>
     public int TlsPort { get; set; }

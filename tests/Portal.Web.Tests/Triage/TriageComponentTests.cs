@@ -32,9 +32,9 @@ public sealed class TriageComponentTests : PortalTestContext
         var cut = Render<SweepMatrix>(p => p.Add(c => c.View, View("running")));
 
         Assert.Equal(4, cut.FindAll("[data-testid=triage-cell]").Count);
-        Assert.Equal("running", cut.Find("[data-target=platform-redis][data-probe=redis.ping]").GetAttribute("data-status"));
-        Assert.Equal("pass", cut.Find("[data-target=platform-api][data-probe=http.check]").GetAttribute("data-status"));
-        Assert.Null(cut.Find("[data-target=platform-api][data-probe=redis.ping]").GetAttribute("data-status"));
+        Assert.Equal("running", cut.Find("[data-target='platform-redis'][data-probe='redis.ping']").GetAttribute("data-status"));
+        Assert.Equal("pass", cut.Find("[data-target='platform-api'][data-probe='http.check']").GetAttribute("data-status"));
+        Assert.Null(cut.Find("[data-target='platform-api'][data-probe='redis.ping']").GetAttribute("data-status"));
         Assert.Contains($"/probes?run={RunId}", cut.Markup, StringComparison.Ordinal);
     }
 
