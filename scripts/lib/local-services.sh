@@ -9,7 +9,7 @@
 #   portal_log MSG... / portal_warn MSG... / portal_die MSG...
 #                              messages on stderr; die exits 1
 #   portal_ensure_packages FEATURE...
-#                              FEATURE: pg | redis | chromium | cjk-fonts. Installs what is missing
+#                              FEATURE: pg | redis | chromium | cjk-fonts | probe-tools | lab. Installs what is missing
 #                              (root: apt-get update once + install; else prints the apt command, exits 1)
 #   portal_secret FILE         prints the secret in FILE, generating it (mode 600) on first use
 #   portal_port_in_use PORT [HOST]
@@ -104,6 +104,10 @@ portal_ensure_packages() {
         command -v jq >/dev/null 2>&1 || missing+=(jq)
         python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
         command -v setpriv >/dev/null 2>&1 || missing+=(util-linux) ;;
+      lab)
+        # scripts/lab.sh: switches faults over HTTP, sends the lab's processes off with setsid.
+        command -v curl >/dev/null 2>&1 || missing+=(curl)
+        command -v setsid >/dev/null 2>&1 || missing+=(util-linux) ;;
       *) portal_die "portal_ensure_packages: unknown feature '$feature'" ;;
     esac
   done

@@ -9,6 +9,7 @@ using Portal.Web.Incidents;
 using Portal.Web.Inventory;
 using Portal.Web.Localization;
 using Portal.Web.Runs;
+using Portal.Web.Triage;
 using Serilog;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -27,6 +28,7 @@ builder.Services.AddPortalInventory();
 builder.Services.AddPortalRuns(builder.Configuration);
 builder.Services.AddPortalIncidents();
 builder.Services.AddPortalAuthoring();
+builder.Services.AddPortalTriage();
 builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
 builder.Services.AddPortalLocalization();
@@ -76,6 +78,7 @@ app.MapProbeRunApi();
 app.MapRunOutputDownload();
 app.MapInventoryApi();
 app.MapIncidentApi();
+app.MapTriageApi();
 app.MapRunsHub();
 // The portal's own Content-Security-Policy (UsePortalSecurityHeaders) says frame-ancestors 'none';
 // Blazor's second CSP header (frame-ancestors 'self') would only add noise.

@@ -128,7 +128,41 @@ public static class RunbookValidator
             CheckReachability(content, inputSteps, problems);
         }
 
+        CheckTriage(content, stepIds, problems);
         return problems;
+    }
+
+    /// <summary>Triage rules: a probe kind, a condition that parses, a step that exists, a weight of 1-100.</summary>
+    private static void CheckTriage(RunbookContent content, HashSet<string> stepIds, List<RunbookProblem> problems)
+    {
+        for (var i = 0; i < (content.Triage?.Count ?? 0); i++)
+        {
+            var rule = content.Triage![i];
+            var path = $"triage[{i}]";
+            if (string.IsNullOrWhiteSpace(rule.Probe))
+            {
+                problems.Add(new($"{path}.probe", "probe is empty: the probe kind of the sweep this rule reads, e.g. redis.ping"));
+            }
+
+            if (string.IsNullOrWhiteSpace(rule.When))
+            {
+                problems.Add(new($"{path}.when", "when is empty"));
+            }
+            else if (!Condition.TryParse(rule.When, out _, out var error))
+            {
+                problems.Add(new($"{path}.when", error.Message));
+            }
+
+            if (rule.Step is not null && !stepIds.Contains(rule.Step))
+            {
+                problems.Add(new($"{path}.step", $"no step '{rule.Step}'"));
+            }
+
+            if (rule.Weight is < 1 or > 100)
+            {
+                problems.Add(new($"{path}.weight", "weight must be between 1 and 100"));
+            }
+        }
     }
 
     /// <summary>

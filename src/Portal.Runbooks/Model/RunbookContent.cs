@@ -22,4 +22,7 @@ public sealed class RunbookContent
     public List<RunbookStep> Steps { get; set; } = [];
 
     public List<RunbookSolution> Solutions { get; set; } = [];
+
+    /// <summary>When triage suggests this runbook; null (not empty) when it has none, so older content hashes alike.</summary>
+    public List<TriageRule>? Triage { get; set; }
 }

@@ -25,6 +25,8 @@ public sealed class RunbookDocument
 
     public List<RunbookSolution> Solutions { get; set; } = [];
 
+    public List<TriageRule>? Triage { get; set; }
+
     public RunbookContent ToContent() => new()
     {
         Category = Category,
@@ -34,6 +36,7 @@ public sealed class RunbookDocument
         Symptoms = Symptoms,
         Steps = Steps,
         Solutions = Solutions,
+        Triage = Triage,
     };
 
     public static RunbookDocument From(string slug, RunbookContent content) => new()
@@ -46,5 +49,6 @@ public sealed class RunbookDocument
         Symptoms = content.Symptoms,
         Steps = content.Steps,
         Solutions = content.Solutions,
+        Triage = content.Triage,
     };
 }

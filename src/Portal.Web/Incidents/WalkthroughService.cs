@@ -84,6 +84,51 @@ public sealed class WalkthroughService(
 
     public static string UrlOf(Guid id) => $"/incidents/{id}";
 
+    /// <summary>
+    /// Starts a walkthrough with findings already in place (from a triage sweep): opens it at
+    /// <paramref name="stepId"/> (null: the first step) and records those of <paramref name="runIds"/> that ran
+    /// that step's probe on the target bound to its role as the step's results, so the engine's recommendation
+    /// is there at once. <paramref name="note"/> says where the findings came from.
+    /// </summary>
+    public async Task<IncidentStarted> StartFromFindingsAsync(
+        string slug, string environment, string user, string? stepId, IReadOnlyList<Guid> runIds, string note, CancellationToken ct = default)
+    {
+        var started = await StartAsync(slug, environment, user, null, ct);
+        var incident = await store.GetAsync(started.IncidentId, ct) ?? throw IncidentException.NotFound(started.IncidentId);
+        var content = await PinnedAsync(incident, ct);
+        var step = stepId is null ? null : WalkthroughEngine.FindStep(content, stepId);
+        var events = new List<NewIncidentEvent> { new(IncidentEventTypes.Note, new { text = CleanText(note, "note", MaxNoteLength) }) };
+        string? position = null;
+        if (step is not null && WalkTarget.Parse(incident.Position) != WalkTarget.ToStep(step.Id))
+        {
+            position = step.Id;
+            events.Add(EnteredEvent(content, WalkTarget.ToStep(step.Id), WalkTarget.Parse(incident.Position)));
+        }
+
+        var recorded = new List<Guid>();
+        if (step is { Kind: StepKind.Probe, Probe: { } call })
+        {
+            var (bindings, _) = await BindAsync(content, environment, ct);
+            foreach (var runId in runIds)
+            {
+                if (await runs.GetAsync(runId, ct) is { } run && run.Status != RunStatus.Running && run.Kind == call.Kind
+                    && run.Environment == environment && bindings.GetValueOrDefault(call.Target) == run.Target)
+                {
+                    recorded.Add(run.Id);
+                    events.Add(new(IncidentEventTypes.ProbeStarted, new ProbeStartedPayload(run.Id, step.Id, call.Kind, call.Target, run.Target)));
+                }
+            }
+        }
+
+        await ChangeAsync(started.IncidentId, user, _ => new IncidentChange(events, Position: position), ct);
+        foreach (var runId in recorded)
+        {
+            await CompleteRunAsync(started.IncidentId, runId, step!.Id, ct);
+        }
+
+        return started;
+    }
+
     /// <summary>Newest first, optionally only one status.</summary>
     public async Task<IReadOnlyList<IncidentRecord>> ListAsync(string? status, int limit = 100, CancellationToken ct = default)
     {

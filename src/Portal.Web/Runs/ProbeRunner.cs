@@ -31,9 +31,16 @@ public sealed class ProbeRunner(
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
 
     /// <param name="source">Where the request came from (client address, or "ui"), for the audit log.</param>
-    public async Task<RunStartResult> StartAsync(RunRequest request, string user, string source, CancellationToken ct)
+    public Task<RunStartResult> StartAsync(RunRequest request, string user, string source, CancellationToken ct) =>
+        StartAsync(request, user, source, limited: true, ct);
+
+    /// <summary>A check of a triage sweep: the sweep has already counted once against the user's rate limit.</summary>
+    public Task<RunStartResult> StartForSweepAsync(RunRequest request, string user, string source, CancellationToken ct) =>
+        StartAsync(request, user, source, limited: false, ct);
+
+    private async Task<RunStartResult> StartAsync(RunRequest request, string user, string source, bool limited, CancellationToken ct)
     {
-        var (result, run) = limiter.TryAcquire(user) is { } wait
+        var (result, run) = limited && limiter.TryAcquire(user) is { } wait
             ? (RunStartResult.RateLimited(wait), null)
             : await TryStartAsync(request, user, ct);
         await audit.WriteAsync(user, source, "probe.run", $"{Shorten(request.Environment)}/{Shorten(request.Target)}",
