@@ -7,6 +7,7 @@ using Portal.Web.Hosting;
 using Portal.Web.Incidents;
 using Portal.Web.Inventory;
 using Portal.Web.Localization;
+using Portal.Web.Resilience;
 using Portal.Web.Runs;
 using Serilog;
 
@@ -19,6 +20,7 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.AddPortalLogging();
 builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("Portal"));
+builder.Services.AddPortalResilience(builder.Configuration);
 builder.Services.AddPortalDataProtection(builder.Configuration);
 builder.Services.AddPortalAuth();
 builder.Services.AddPortalInventory();
@@ -53,6 +55,7 @@ app.UseBadRequestProblems();
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UsePortalDegradedGate();
 app.UseRateLimiter();
 app.UseAntiforgery();
 
