@@ -19,6 +19,11 @@ public sealed class RedisRunRelay(IConnectionMultiplexer redis, RunnerOptions op
 
     private ILogger Logger => logger;
 
+    private long _received;
+
+    /// <summary>Events that arrived from other instances through Redis since start (diagnostics, metrics).</summary>
+    public long EventsReceived => Interlocked.Read(ref _received);
+
     public static RedisChannel ChannelOf(Guid runId) => RedisChannel.Literal($"portal:run:{runId:N}");
 
     /// <summary>Publishes the feed's events until its last one; never holds the probe back.</summary>
@@ -130,6 +135,7 @@ public sealed class RedisRunRelay(IConnectionMultiplexer redis, RunnerOptions op
                 if (JsonSerializer.Deserialize<List<RunEvent>>(message.ToString(), JsonSerializerOptions.Web) is { } events)
                 {
                     Feed.Add(events);
+                    Interlocked.Add(ref _relay._received, events.Count);
                 }
             }
             catch (JsonException ex)
