@@ -38,6 +38,8 @@ public static class PortalRedis
             o.Configuration = backplane;
             o.Configuration.ChannelPrefix = RedisChannel.Literal("portal-signalr");
         });
+        // Replaces the backplane's lifetime manager: hub connections are not refused while Redis is away.
+        services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ResilientHubLifetimeManager<>));
         return services;
     }
 }
