@@ -87,13 +87,18 @@ public sealed class IncidentStore(NpgsqlDataSource db, PortalDegradedState state
             await using var connection = await db.OpenConnectionAsync(ct);
             var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
             var record = row?.ToRecord();
-            if (record is not null)
+            if (record is { IsOpen: true })
             {
                 var entry = _offline.GetOrAdd(id, _ => new Offline());
                 lock (entry)
                 {
                     entry.Record = record;
                 }
+            }
+            else
+            {
+                // Only open incidents are kept for an outage: memory stays bounded by what is in progress.
+                _offline.TryRemove(id, out _);
             }
 
             return record;
@@ -140,10 +145,12 @@ public sealed class IncidentStore(NpgsqlDataSource db, PortalDegradedState state
         try
         {
             var timeline = await ReadEventsFromDatabaseAsync(id, ct);
-            var entry = _offline.GetOrAdd(id, _ => new Offline());
-            lock (entry)
+            if (_offline.TryGetValue(id, out var entry))
             {
-                entry.DatabaseTimeline = timeline;
+                lock (entry)
+                {
+                    entry.DatabaseTimeline = timeline;
+                }
             }
 
             return timeline;

@@ -24,7 +24,7 @@ public sealed class RunStore(NpgsqlDataSource db, PortalDegradedState state, Deg
 
     public async Task InsertAsync(RunRecord run, CancellationToken ct)
     {
-        if (await TryAsync(() => InsertRowAsync(run, null, ct), ct))
+        if (await TryAsync(() => InsertRowAsync(run, null, null, ct), ct))
         {
             return;
         }
@@ -33,7 +33,7 @@ public sealed class RunStore(NpgsqlDataSource db, PortalDegradedState state, Deg
         await journal.AppendAsync(InsertKind, run, CancellationToken.None);
     }
 
-    private async Task InsertRowAsync(RunRecord run, Guid? journalKey, CancellationToken ct)
+    private async Task InsertRowAsync(RunRecord run, Guid? journalKey, Guid? instanceId, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO probe_runs (id, kind, environment, target, parameters, requested_by, started_at, status, instance_id)
@@ -50,7 +50,7 @@ public sealed class RunStore(NpgsqlDataSource db, PortalDegradedState state, Deg
         {
             run.Id, run.Kind, run.Environment, run.Target,
             Parameters = JsonSerializer.Serialize(run.Parameters),
-            run.RequestedBy, run.StartedAt, run.Status, Instance = instance.Id,
+            run.RequestedBy, run.StartedAt, run.Status, Instance = instanceId ?? instance.Id,
         }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
@@ -145,7 +145,10 @@ public sealed class RunStore(NpgsqlDataSource db, PortalDegradedState state, Deg
         switch (entry.Kind)
         {
             case InsertKind:
-                await InsertRowAsync(entry.Data.Deserialize<RunRecord>(Json)!, entry.Key, ct);
+                var run = entry.Data.Deserialize<RunRecord>(Json)!;
+                // A run journaled by an earlier process that died: stamped with an instance that never beats, so
+                // unless its finish follows in the journal, the heartbeat sweep marks it interrupted.
+                await InsertRowAsync(run, entry.Key, _offline.ContainsKey(run.Id) ? null : Guid.CreateVersion7(), ct);
                 break;
             case EventsKind:
                 await CopyEventsAsync(entry.Data.Deserialize<List<RunEvent>>(Json)!, entry.Key, ct);
