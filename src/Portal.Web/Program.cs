@@ -8,6 +8,7 @@ using Portal.Web.Hosting;
 using Portal.Web.Incidents;
 using Portal.Web.Inventory;
 using Portal.Web.Localization;
+using Portal.Web.Resilience;
 using Portal.Web.Runs;
 using Portal.Web.Triage;
 using Serilog;
@@ -21,6 +22,7 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.AddPortalLogging();
 builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("Portal"));
+builder.Services.AddPortalResilience(builder.Configuration);
 builder.Services.AddPortalDataProtection(builder.Configuration);
 builder.Services.AddPortalAuth();
 builder.Services.AddPortalOidc(builder.Configuration);
@@ -62,6 +64,7 @@ app.UseBadRequestProblems();
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UsePortalDegradedGate();
 app.UseRateLimiter();
 app.UseAntiforgery();
 

@@ -141,6 +141,8 @@ public sealed class PortalHost : IAsyncLifetime
             builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
             // Each host keeps its own Data Protection keys, like a separate machine would.
             builder.UseSetting("Portal:DataProtectionKeysPath", Path.Combine(Path.GetTempPath(), "portal-test-keys", Guid.NewGuid().ToString("N")));
+            // Each host keeps its own runbook snapshot and journal, like a separate machine would.
+            builder.UseSetting("Portal:DataPath", Path.Combine(Path.GetTempPath(), "portal-test-data", Guid.NewGuid().ToString("N")));
             foreach (var (key, value) in _settings)
             {
                 builder.UseSetting(key, value);

@@ -9,6 +9,20 @@ namespace Portal.Testing;
 /// </summary>
 public sealed class TestDatabase : IAsyncLifetime
 {
+    private readonly string _admin;
+
+    /// <summary>A database on the shared test server.</summary>
+    // The only public constructor: xUnit class fixtures need exactly one.
+    public TestDatabase()
+        : this(TestEnvironment.PostgresAdmin)
+    {
+    }
+
+    private TestDatabase(string adminConnectionString) => _admin = adminConnectionString;
+
+    /// <summary>A database on another server (a test's private one), through its admin connection string.</summary>
+    public static TestDatabase On(string adminConnectionString) => new(adminConnectionString);
+
     public string Name { get; } = $"t_{Guid.NewGuid():N}"[..24];
 
     public string ConnectionString { get; private set; } = string.Empty;
@@ -17,14 +31,14 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(TestEnvironment.PostgresAdmin))
+        await using (var admin = new NpgsqlConnection(_admin))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{Name}\"", admin);
             await create.ExecuteNonQueryAsync();
         }
 
-        ConnectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin) { Database = Name }.ConnectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(_admin) { Database = Name }.ConnectionString;
         DataSource = NpgsqlDataSource.Create(ConnectionString);
     }
 
@@ -32,7 +46,7 @@ public sealed class TestDatabase : IAsyncLifetime
     {
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
+        await using var admin = new NpgsqlConnection(_admin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();

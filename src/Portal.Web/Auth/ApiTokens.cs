@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using Npgsql;
+using Portal.Web.Resilience;
 
 namespace Portal.Web.Auth;
 
@@ -9,10 +11,13 @@ public sealed record ApiTokenInfo(Guid Id, string Username, string Name, DateTim
 
 /// <summary>
 /// Bearer tokens for API clients and bots: 32 random bytes shown once; only their SHA-256 is
-/// stored. Tokens expire and can be revoked.
+/// stored. Tokens expire and can be revoked. While the portal's database is down, a token this instance
+/// accepted before is still accepted until it expires (revoking needs the database anyway).
 /// </summary>
-public sealed class ApiTokens(NpgsqlDataSource db, TimeProvider time)
+public sealed class ApiTokens(NpgsqlDataSource db, TimeProvider time, PortalDegradedState state)
 {
+    private readonly ConcurrentDictionary<string, (PortalUser User, DateTimeOffset ExpiresAt)> _accepted = new(StringComparer.Ordinal);
+
     public const string Prefix = "ptl_";
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(30);
 
@@ -37,14 +42,41 @@ public sealed class ApiTokens(NpgsqlDataSource db, TimeProvider time)
             return null;
         }
 
+        var hash = Hash(token);
+        if (!state.DatabaseDown)
+        {
+            try
+            {
+                return await ValidateInDatabaseAsync(hash, users, ct);
+            }
+            catch (Exception ex) when (DatabaseFaults.IsUnreachable(ex) && !ct.IsCancellationRequested)
+            {
+                state.DatabaseFailed(ex.Message);
+            }
+        }
+
+        return _accepted.TryGetValue(hash, out var known) && known.ExpiresAt > time.GetUtcNow()
+            ? known.User
+            : throw new DatabaseUnavailableException("The portal's database is down and this token was not used on this instance before.");
+    }
+
+    private async Task<PortalUser?> ValidateInDatabaseAsync(string hash, UserStore users, CancellationToken ct)
+    {
         const string sql = """
             UPDATE api_tokens SET last_used_at = now()
             WHERE token_hash = @hash AND revoked_at IS NULL AND expires_at > now()
-            RETURNING username
+            RETURNING username AS Username, expires_at AS ExpiresAt
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
-        var username = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(sql, new { hash = Hash(token) }, cancellationToken: ct));
-        return username is null ? null : await users.FindAsync(username, ct) is { Disabled: false } user ? user : null;
+        var row = await connection.QuerySingleOrDefaultAsync<(string Username, DateTime ExpiresAt)?>(new CommandDefinition(sql, new { hash }, cancellationToken: ct));
+        if (row is not { } found || await users.FindAsync(found.Username, ct) is not { Disabled: false } user)
+        {
+            _accepted.TryRemove(hash, out _);
+            return null;
+        }
+
+        _accepted[hash] = (user, new DateTimeOffset(DateTime.SpecifyKind(found.ExpiresAt, DateTimeKind.Utc)));
+        return user;
     }
 
     public async Task<bool> RevokeAsync(Guid id, CancellationToken ct = default)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Portal.Web.Resilience;
 
 namespace Portal.Web.Auth;
 
@@ -8,31 +9,65 @@ public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string
 
 /// <summary>
 /// Who did what, when, from where, with what outcome. Append-only: the database refuses to change
-/// or remove a row. Callers pass details with secrets already masked.
+/// or remove a row. Callers pass details with secrets already masked. While the database is down,
+/// records go to the local journal and reach the table when it is back.
 /// </summary>
-public sealed class AuditLog(NpgsqlDataSource db, ILogger<AuditLog> logger)
+public sealed class AuditLog(NpgsqlDataSource db, PortalDegradedState state, DegradedJournal journal, ILogger<AuditLog> logger)
 {
+    public const string JournalKind = "audit";
+
     public async Task WriteAsync(string actor, string source, string action, string target, string outcome,
         object? details = null, CancellationToken ct = default)
     {
-        const string sql = """
-            INSERT INTO audit_log (actor, source, action, target, outcome, details)
-            VALUES (@actor, @source, @action, @target, @outcome, @details::jsonb)
-            """;
+        var record = new AuditRecord(actor, source, action, target, outcome, JsonSerializer.Serialize(details ?? new { }), null);
         try
         {
-            await using var connection = await db.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(sql, new
+            if (!state.DatabaseDown)
             {
-                actor, source, action, target, outcome, details = JsonSerializer.Serialize(details ?? new { }),
-            }, cancellationToken: ct));
+                await InsertAsync(record, null, ct);
+                return;
+            }
+        }
+        catch (Exception ex) when (DatabaseFaults.IsUnreachable(ex) && !ct.IsCancellationRequested)
+        {
+            state.DatabaseFailed(ex.Message);
         }
         catch (NpgsqlException ex)
         {
             // The action itself already happened; its record must at least reach the log.
             logger.LogError(ex, "Audit record not stored: {Actor} {Action} {Target} {Outcome}", actor, action, target, outcome);
+            return;
         }
+
+        await journal.AppendAsync(JournalKind, record with { At = DateTimeOffset.UtcNow }, CancellationToken.None);
     }
+
+    /// <summary>Stores a journaled record once (its key is claimed in the same transaction), at the time it happened.</summary>
+    internal async Task ReplayAsync(JournalEntry entry, CancellationToken ct)
+    {
+        var record = entry.Data.Deserialize<AuditRecord>(JsonSerializerOptions.Web)!;
+        await InsertAsync(record with { At = record.At ?? entry.At }, entry.Key, ct);
+    }
+
+    private async Task InsertAsync(AuditRecord r, Guid? journalKey, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO audit_log (at, actor, source, action, target, outcome, details)
+            VALUES (coalesce(@At, now()), @Actor, @Source, @Action, @Target, @Outcome, @Details::jsonb)
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (journalKey is { } key && !await JournalKeys.ClaimAsync(connection, tx, key, JournalKind, ct))
+        {
+            return;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(sql, r, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>An audit record as journaled; <see cref="At"/> is set when it was kept locally.</summary>
+    internal sealed record AuditRecord(string Actor, string Source, string Action, string Target, string Outcome, string Details, DateTimeOffset? At);
 
     public async Task<IReadOnlyList<AuditEntry>> QueryAsync(string? actor, string? action, DateTimeOffset? since, int limit, CancellationToken ct = default)
     {

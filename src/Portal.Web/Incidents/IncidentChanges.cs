@@ -3,7 +3,8 @@ using System.Collections.Concurrent;
 namespace Portal.Web.Incidents;
 
 /// <summary>
-/// "Incident X changed" for viewers on this portal instance (the wizard re-reads the state when told).
+/// "Incident X changed" for viewers on this portal instance (the wizard re-reads the state when told); with
+/// Redis, changes recorded on other instances arrive here too (<see cref="IncidentChangeRelay"/>).
 /// Callbacks run on the thread that recorded the change and must not block; a component wraps them in InvokeAsync.
 /// </summary>
 public sealed class IncidentChanges(ILogger<IncidentChanges> logger)
@@ -24,7 +25,17 @@ public sealed class IncidentChanges(ILogger<IncidentChanges> logger)
         });
     }
 
+    /// <summary>A change was recorded on this instance (<see cref="IncidentChangeRelay"/> tells the other instances).</summary>
+    public event Action<Guid, long>? Recorded;
+
     internal void Publish(Guid incidentId, long lastSeq)
+    {
+        Recorded?.Invoke(incidentId, lastSeq);
+        Notify(incidentId, lastSeq);
+    }
+
+    /// <summary>Tells this instance's viewers only (a change recorded on another instance).</summary>
+    internal void Notify(Guid incidentId, long lastSeq)
     {
         if (!_subscribers.TryGetValue(incidentId, out var set))
         {

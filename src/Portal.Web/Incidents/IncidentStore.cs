@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Portal.Web.Resilience;
 using Portal.Web.Runs;
 
 namespace Portal.Web.Incidents;
@@ -13,13 +15,38 @@ namespace Portal.Web.Incidents;
 /// ever inserted; the database refuses to update or delete them. The driver is read from the newest
 /// driver_changed event (no column: events are appended only under the row lock, so it is as current
 /// as the row itself).
+/// While the database is down, incidents this instance has read are answered from memory, and changes
+/// are decided against that copy, kept in the local journal (flushed to disk before they are acknowledged)
+/// and replayed in order, exactly once, when it is back (<see cref="ReplayAsync"/>).
 /// </summary>
-public sealed class IncidentStore(NpgsqlDataSource db)
+public sealed class IncidentStore(NpgsqlDataSource db, PortalDegradedState state, DegradedJournal journal)
 {
+    public const string CreateKind = "incident.create";
+    public const string ChangeKind = "incident.change";
     private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
+    private readonly ConcurrentDictionary<Guid, Offline> _offline = new();
+    private readonly SemaphoreSlim _offlineGate = new(1, 1);
 
     /// <summary>Inserts a new incident with its first events.</summary>
     public async Task CreateAsync(IncidentRecord incident, string actor, IReadOnlyList<NewIncidentEvent> events, CancellationToken ct)
+    {
+        if (await TryAsync(() => CreateInDatabaseAsync(incident, actor, events, null, ct), ct))
+        {
+            return;
+        }
+
+        var journaled = new JournaledCreate(incident, actor, [.. events.Select(JournaledEvent.From)]);
+        await journal.AppendAsync(CreateKind, journaled, CancellationToken.None);
+        var entry = _offline.GetOrAdd(incident.Id, _ => new Offline());
+        lock (entry)
+        {
+            entry.Record = incident;
+            entry.Timeline = [];
+            entry.Apply(actor, journaled.Events, null, null, null, DateTimeOffset.UtcNow);
+        }
+    }
+
+    private async Task CreateInDatabaseAsync(IncidentRecord incident, string actor, IReadOnlyList<NewIncidentEvent> events, Guid? journalKey, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO incidents (id, runbook_slug, runbook_version, environment, title, status, started_by, started_at,
@@ -29,27 +56,71 @@ public sealed class IncidentStore(NpgsqlDataSource db)
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        if (journalKey is { } key && !await JournalKeys.ClaimAsync(connection, tx, key, CreateKind, ct))
+        {
+            return;
+        }
+
         await connection.ExecuteAsync(new CommandDefinition(sql, new
         {
             incident.Id, incident.RunbookSlug, incident.RunbookVersion, incident.Environment, incident.Title,
             incident.Status, incident.StartedBy, incident.StartedAt, incident.Position,
             Inputs = JsonSerializer.Serialize(incident.Inputs, Json),
         }, tx, cancellationToken: ct));
-        await AppendAsync(connection, tx, incident.Id, 0, actor, events, ct);
+        await AppendAsync(connection, tx, incident.Id, 0, actor, events, journalKey is null ? null : incident.StartedAt, ct);
         await tx.CommitAsync(ct);
     }
 
     public async Task<IncidentRecord?> GetAsync(Guid id, CancellationToken ct)
     {
-        const string sql = $"SELECT {Columns} FROM incidents WHERE id = @id";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
-        return row?.ToRecord();
+        if (Local(id) is { } local)
+        {
+            return local.Record;
+        }
+
+        if (state.DatabaseDown)
+        {
+            return (_offline.TryGetValue(id, out var known) ? known.Record : null) ?? throw Unavailable(id);
+        }
+
+        try
+        {
+            const string sql = $"SELECT {Columns} FROM incidents WHERE id = @id";
+            await using var connection = await db.OpenConnectionAsync(ct);
+            var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+            var record = row?.ToRecord();
+            if (record is { IsOpen: true })
+            {
+                var entry = _offline.GetOrAdd(id, _ => new Offline());
+                lock (entry)
+                {
+                    entry.Record = record;
+                }
+            }
+            else
+            {
+                // Only open incidents are kept for an outage: memory stays bounded by what is in progress.
+                _offline.TryRemove(id, out _);
+            }
+
+            return record;
+        }
+        catch (Exception ex) when (DatabaseFaults.IsUnreachable(ex) && !ct.IsCancellationRequested)
+        {
+            state.DatabaseFailed(ex.Message);
+            return (_offline.TryGetValue(id, out var known) ? known.Record : null) ?? throw Unavailable(id);
+        }
     }
 
     /// <summary>Newest first; <paramref name="status"/> null means any.</summary>
     public async Task<IReadOnlyList<IncidentRecord>> ListAsync(string? status, int limit, CancellationToken ct)
     {
+        if (state.DatabaseDown)
+        {
+            return [.. _offline.Values.Select(o => o.Record).OfType<IncidentRecord>()
+                .Where(r => status is null || r.Status == status).OrderByDescending(r => r.StartedAt).Take(limit)];
+        }
+
         const string sql = $"""
             SELECT {Columns} FROM incidents
             WHERE @status::text IS NULL OR status = @status
@@ -62,6 +133,38 @@ public sealed class IncidentStore(NpgsqlDataSource db)
 
     /// <summary>The whole timeline, in order.</summary>
     public async Task<IReadOnlyList<IncidentEvent>> ReadEventsAsync(Guid id, CancellationToken ct)
+    {
+        if (Local(id) is { Timeline: { } local })
+        {
+            return local;
+        }
+
+        if (state.DatabaseDown)
+        {
+            return (_offline.TryGetValue(id, out var known) ? known.DatabaseTimeline : null) ?? throw Unavailable(id);
+        }
+
+        try
+        {
+            var timeline = await ReadEventsFromDatabaseAsync(id, ct);
+            if (_offline.TryGetValue(id, out var entry))
+            {
+                lock (entry)
+                {
+                    entry.DatabaseTimeline = timeline;
+                }
+            }
+
+            return timeline;
+        }
+        catch (Exception ex) when (DatabaseFaults.IsUnreachable(ex) && !ct.IsCancellationRequested)
+        {
+            state.DatabaseFailed(ex.Message);
+            return (_offline.TryGetValue(id, out var known) ? known.DatabaseTimeline : null) ?? throw Unavailable(id);
+        }
+    }
+
+    private async Task<IReadOnlyList<IncidentEvent>> ReadEventsFromDatabaseAsync(Guid id, CancellationToken ct)
     {
         const string sql = $"""
             SELECT seq AS {nameof(EventRow.Seq)}, at AS {nameof(EventRow.At)}, actor AS {nameof(EventRow.Actor)},
@@ -98,8 +201,131 @@ public sealed class IncidentStore(NpgsqlDataSource db)
     public async Task<(IncidentRecord Incident, IReadOnlyList<long> Seqs)?> ChangeAsync(
         Guid id, string actor, Func<IncidentRecord, IncidentChange?> decide, CancellationToken ct, Guid? unlessRunFinished = null)
     {
+        if (!state.DatabaseDown && Local(id) is null)
+        {
+            try
+            {
+                return await ChangeInDatabaseAsync(id, actor, decide, unlessRunFinished, null, null, ct);
+            }
+            catch (Exception ex) when (DatabaseFaults.IsUnreachable(ex) && !ct.IsCancellationRequested)
+            {
+                state.DatabaseFailed(ex.Message);
+            }
+        }
+
+        return await ChangeOfflineAsync(id, actor, decide, unlessRunFinished);
+    }
+
+    /// <summary>Applies one journaled create or change exactly once: its key is claimed in the same transaction.</summary>
+    internal async Task ReplayAsync(JournalEntry entry, CancellationToken ct)
+    {
+        if (entry.Kind == CreateKind)
+        {
+            var create = entry.Data.Deserialize<JournaledCreate>(Json)!;
+            await CreateInDatabaseAsync(create.Incident, create.Actor, [.. create.Events.Select(e => e.ToNew())], entry.Key, ct);
+            return;
+        }
+
+        var change = entry.Data.Deserialize<JournaledChange>(Json)!;
+        await ChangeInDatabaseAsync(change.IncidentId, change.Actor,
+            _ => new IncidentChange([.. change.Events.Select(e => e.ToNew())], change.Position, change.Inputs, change.Status),
+            change.UnlessRunFinished, entry.Key, entry.At, ct);
+    }
+
+    /// <summary>After a replay: what the database says counts again, the local copies are dropped.</summary>
+    internal void ForgetOffline()
+    {
+        foreach (var entry in _offline.Values)
+        {
+            lock (entry)
+            {
+                entry.Timeline = null;
+                entry.DatabaseTimeline = null;
+            }
+        }
+    }
+
+    private async Task<(IncidentRecord Incident, IReadOnlyList<long> Seqs)?> ChangeOfflineAsync(
+        Guid id, string actor, Func<IncidentRecord, IncidentChange?> decide, Guid? unlessRunFinished)
+    {
+        await _offlineGate.WaitAsync();
+        try
+        {
+            if (!_offline.TryGetValue(id, out var entry) || entry.Record is null)
+            {
+                throw Unavailable(id);
+            }
+
+            IncidentRecord record;
+            IReadOnlyList<IncidentEvent> timeline;
+            lock (entry)
+            {
+                record = entry.Record;
+                timeline = entry.Timeline ?? entry.DatabaseTimeline ?? throw Unavailable(id);
+            }
+
+            if (unlessRunFinished is { } runId && timeline.Any(e => e.Type == IncidentEventTypes.ProbeFinished && e.Get("runId") == runId.ToString()))
+            {
+                return (record, []);
+            }
+
+            var change = decide(record);
+            if (change is null || (change.Events.Count == 0 && change.Position is null && change.Inputs is null && change.Status is null))
+            {
+                return (record, []);
+            }
+
+            var journaled = new JournaledChange(id, actor, [.. change.Events.Select(JournaledEvent.From)], change.Position, change.Inputs, change.Status, unlessRunFinished);
+            await journal.AppendAsync(ChangeKind, journaled, CancellationToken.None);
+            lock (entry)
+            {
+                entry.Timeline ??= [.. timeline];
+                var seqs = entry.Apply(actor, journaled.Events, change.Position, change.Inputs, change.Status, DateTimeOffset.UtcNow);
+                return (entry.Record!, seqs);
+            }
+        }
+        finally
+        {
+            _offlineGate.Release();
+        }
+    }
+
+    /// <summary>The local copy when it holds changes the database does not have yet (journaled).</summary>
+    private Offline? Local(Guid id) => _offline.TryGetValue(id, out var entry) && entry.Timeline is not null ? entry : null;
+
+    private static DatabaseUnavailableException Unavailable(Guid id) =>
+        new($"The portal's database is down and incident {id} was not open on this instance before it went down; it can be read again when the database is back.");
+
+    private async Task<bool> TryAsync(Func<Task> write, CancellationToken ct)
+    {
+        if (state.DatabaseDown)
+        {
+            return false;
+        }
+
+        try
+        {
+            await write();
+            return true;
+        }
+        catch (Exception ex) when (DatabaseFaults.IsUnreachable(ex) && !ct.IsCancellationRequested)
+        {
+            state.DatabaseFailed(ex.Message);
+            return false;
+        }
+    }
+
+    private async Task<(IncidentRecord Incident, IReadOnlyList<long> Seqs)?> ChangeInDatabaseAsync(
+        Guid id, string actor, Func<IncidentRecord, IncidentChange?> decide, Guid? unlessRunFinished,
+        Guid? journalKey, DateTimeOffset? at, CancellationToken ct)
+    {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        if (journalKey is { } key && !await JournalKeys.ClaimAsync(connection, tx, key, ChangeKind, ct))
+        {
+            return null;
+        }
+
         const string lockSql = $"SELECT {Columns} FROM incidents WHERE id = @id FOR UPDATE";
         var row = await connection.QuerySingleOrDefaultAsync<IncidentRow>(new CommandDefinition(lockSql, new { id }, tx, cancellationToken: ct));
         if (row is null)
@@ -126,7 +352,7 @@ public sealed class IncidentStore(NpgsqlDataSource db)
             return (incident, []);
         }
 
-        var seqs = await AppendAsync(connection, tx, id, incident.LastSeq, actor, change.Events, ct);
+        var seqs = await AppendAsync(connection, tx, id, incident.LastSeq, actor, change.Events, at, ct);
         const string update = """
             UPDATE incidents SET
                 position = coalesce(@Position, position),
@@ -165,11 +391,12 @@ public sealed class IncidentStore(NpgsqlDataSource db)
 
     private static async Task<IReadOnlyList<long>> AppendAsync(
         NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, long lastSeq, string actor,
-        IReadOnlyList<NewIncidentEvent> events, CancellationToken ct)
+        IReadOnlyList<NewIncidentEvent> events, DateTimeOffset? at, CancellationToken ct)
     {
+        // Replayed events keep the time they happened at, not the time the database came back.
         const string sql = """
             INSERT INTO incident_events (incident_id, seq, at, actor, type, payload)
-            VALUES (@id, @seq, now(), @actor, @type, @payload::jsonb)
+            VALUES (@id, @seq, coalesce(@at, now()), @actor, @type, @payload::jsonb)
             """;
         var seqs = new List<long>(events.Count);
         foreach (var e in events)
@@ -177,7 +404,7 @@ public sealed class IncidentStore(NpgsqlDataSource db)
             var seq = lastSeq + seqs.Count + 1;
             await connection.ExecuteAsync(new CommandDefinition(sql, new
             {
-                id, seq, actor, type = e.Type, payload = JsonSerializer.Serialize(e.Payload, e.Payload.GetType(), Json),
+                id, seq, at, actor, type = e.Type, payload = JsonSerializer.Serialize(e.Payload, e.Payload.GetType(), Json),
             }, tx, cancellationToken: ct));
             seqs.Add(seq);
         }

@@ -17,7 +17,7 @@ namespace Portal.Web.Incidents;
 /// </summary>
 public sealed class WalkthroughService(
     IncidentStore store,
-    RunbookStore runbooks,
+    Resilience.SnapshotRunbookCatalog runbooks,
     InventoryStore inventory,
     ProbeRunner runner,
     RunStore runs,

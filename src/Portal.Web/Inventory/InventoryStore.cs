@@ -1,13 +1,30 @@
 using Dapper;
 using Npgsql;
 using Portal.Probes.Contract;
+using Portal.Web.Resilience;
 
 namespace Portal.Web.Inventory;
 
-/// <summary>Environments and their targets in PostgreSQL. Passwords go in encrypted and come out only to probes.</summary>
-public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets)
+/// <summary>
+/// Environments and their targets in PostgreSQL. Passwords go in encrypted and come out only to probes.
+/// While the database is down, reads answer what this instance last read (probes keep running) and changes are refused.
+/// </summary>
+public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets, DegradedReads degraded)
 {
-    public async Task<IReadOnlyList<EnvironmentRecord>> ListEnvironmentsAsync(CancellationToken ct = default)
+    public Task<IReadOnlyList<EnvironmentRecord>> ListEnvironmentsAsync(CancellationToken ct = default) =>
+        degraded.ReadAsync("the environments", () => ListEnvironmentsFromDatabaseAsync(ct), ct);
+
+    public Task<bool> EnvironmentExistsAsync(string name, CancellationToken ct = default) =>
+        degraded.ReadAsync($"environment '{name}'", () => EnvironmentExistsInDatabaseAsync(name, ct), ct);
+
+    public Task<IReadOnlyList<TargetRecord>> ListTargetsAsync(string environment, CancellationToken ct = default) =>
+        degraded.ReadAsync($"the targets of '{environment}'", () => ListTargetsFromDatabaseAsync(environment, ct), ct);
+
+    /// <summary>The target with its password decrypted, for a probe about to run. Null when unknown.</summary>
+    public Task<ProbeTarget?> ResolveAsync(string environment, string name, CancellationToken ct = default) =>
+        degraded.ReadAsync($"target {environment}/{name}", () => ResolveFromDatabaseAsync(environment, name, ct), ct);
+
+    private async Task<IReadOnlyList<EnvironmentRecord>> ListEnvironmentsFromDatabaseAsync(CancellationToken ct)
     {
         const string sql = """
             SELECT e.name, e.description, count(t.name)::int AS target_count
@@ -21,19 +38,20 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets)
 
     public async Task EnsureEnvironmentAsync(string name, string description, CancellationToken ct = default)
     {
+        degraded.EnsureWritable();
         const string sql = "INSERT INTO environments (name, description) VALUES (@name, @description) ON CONFLICT (name) DO NOTHING";
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(sql, new { name, description }, cancellationToken: ct));
     }
 
-    public async Task<bool> EnvironmentExistsAsync(string name, CancellationToken ct = default)
+    private async Task<bool> EnvironmentExistsInDatabaseAsync(string name, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM environments WHERE name = @name)", new { name }, cancellationToken: ct));
     }
 
-    public async Task<IReadOnlyList<TargetRecord>> ListTargetsAsync(string environment, CancellationToken ct = default)
+    private async Task<IReadOnlyList<TargetRecord>> ListTargetsFromDatabaseAsync(string environment, CancellationToken ct)
     {
         var sql = $"SELECT {Columns} FROM targets WHERE environment = @environment ORDER BY name";
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -44,8 +62,7 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets)
     public async Task<TargetRecord?> GetTargetAsync(string environment, string name, CancellationToken ct = default) =>
         (await GetRowAsync(environment, name, ct))?.ToRecord();
 
-    /// <summary>The target with its password decrypted, for a probe about to run. Null when unknown.</summary>
-    public async Task<ProbeTarget?> ResolveAsync(string environment, string name, CancellationToken ct = default)
+    private async Task<ProbeTarget?> ResolveFromDatabaseAsync(string environment, string name, CancellationToken ct)
     {
         var row = await GetRowAsync(environment, name, ct);
         if (row is null)
@@ -80,6 +97,7 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets)
     /// </summary>
     public async Task UpsertTargetAsync(TargetRecord target, string? password, CancellationToken ct = default)
     {
+        degraded.EnsureWritable();
         const string sql = """
             INSERT INTO targets (environment, name, role, kind, host, port, base_url, database, username, password_protected,
                                  use_tls, log_paths, units, allow_loopback, allow_private, updated_at)
@@ -116,6 +134,7 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets)
 
     public async Task<bool> DeleteTargetAsync(string environment, string name, CancellationToken ct = default)
     {
+        degraded.EnsureWritable();
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM targets WHERE environment = @environment AND name = @name", new { environment, name }, cancellationToken: ct)) > 0;

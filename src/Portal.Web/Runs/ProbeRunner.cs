@@ -23,7 +23,8 @@ public sealed class ProbeRunner(
     IHostApplicationLifetime lifetime,
     Auth.AuditLog audit,
     Hosting.ProbeRunLimiter limiter,
-    ILogger<ProbeRunner> logger) : IRunControl
+    ILogger<ProbeRunner> logger,
+    RedisRunRelay? relay = null) : IRunControl
 {
     /// <summary>Finding values (of "*.error") that mean the policy refused the connection or file: audited as probe.refused.</summary>
     private static readonly HashSet<string> PolicyRefusals = ["refused_by_policy", "redirect_refused", "scheme_refused"];
@@ -100,6 +101,7 @@ public sealed class ProbeRunner(
         await store.InsertAsync(run, ct);
 
         var feed = registry.Open(run.Id);
+        relay?.Publish(feed); // viewers on other instances
         var probeRequest = new ProbeRequest { Target = target, Parameters = validation.Values, Network = guard, Timeout = timeout };
         // The run outlives the request that started it: it is not tied to the caller's token.
         _running[run.Id] = Task.Run(() => ExecuteAsync(probe, probeRequest, run, feed, redactor), CancellationToken.None);

@@ -5,10 +5,10 @@ namespace Portal.Web.Runs;
 /// <summary>
 /// Reads a run for a viewer: every event after <c>fromSeq</c> exactly once, in order, in batches no
 /// more often than a minimum interval (one UI render or hub message per batch). Live events come
-/// from the in-memory feed; what the feed no longer holds (or a run that ran before a restart)
-/// comes from the database.
+/// from the in-memory feed, or through Redis for a run of another instance (<see cref="RedisRunRelay"/>);
+/// what neither holds (or a run that ran before a restart) comes from the database.
 /// </summary>
-public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider time) : IRunEventSource
+public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider time, RedisRunRelay? relay = null) : IRunEventSource
 {
     private const int MaxBatch = 1_000;
     private static readonly TimeSpan NotLivePoll = TimeSpan.FromMilliseconds(500);
@@ -24,53 +24,70 @@ public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider
         // Clamped so last + 1 cannot overflow (a client may send long.MaxValue).
         var last = Math.Clamp(fromSeq, 0, long.MaxValue - 1);
         var lastYield = DateTimeOffset.MinValue;
-        while (!ct.IsCancellationRequested)
+        RemoteRunWatch? remote = null;
+        try
         {
-            var feed = registry.Find(runId);
-            var batch = feed is not null && last + 1 >= feed.OldestSeq
-                ? feed.ReadAfter(last, MaxBatch)
-                : await store.ReadEventsAsync(runId, last, MaxBatch, ct);
-
-            if (batch.Count > 0)
+            while (!ct.IsCancellationRequested)
             {
-                var wait = minInterval - (time.GetUtcNow() - lastYield);
-                if (wait > TimeSpan.Zero && !batch[^1].IsTerminal)
+                var feed = registry.Find(runId);
+                var fromRemote = feed is null && remote is not null ? remote.Feed.ReadAfter(last, MaxBatch) : [];
+                var batch = feed is not null && last + 1 >= feed.OldestSeq
+                    ? feed.ReadAfter(last, MaxBatch)
+                    : fromRemote.Count > 0 ? fromRemote : await store.ReadEventsAsync(runId, last, MaxBatch, ct);
+
+                if (batch.Count > 0)
                 {
-                    // Coalesce: wait out the interval, then send everything that arrived meanwhile.
-                    await Task.Delay(wait, time, ct);
+                    var wait = minInterval - (time.GetUtcNow() - lastYield);
+                    if (wait > TimeSpan.Zero && !batch[^1].IsTerminal)
+                    {
+                        // Coalesce: wait out the interval, then send everything that arrived meanwhile.
+                        await Task.Delay(wait, time, ct);
+                        continue;
+                    }
+
+                    lastYield = time.GetUtcNow();
+                    last = batch[^1].Seq;
+                    yield return batch;
+                    if (batch[^1].IsTerminal)
+                    {
+                        yield break;
+                    }
+
                     continue;
                 }
 
-                lastYield = time.GetUtcNow();
-                last = batch[^1].Seq;
-                yield return batch;
-                if (batch[^1].IsTerminal)
+                if (feed is { IsComplete: true } && last >= feed.LastSeq)
+                {
+                    yield break; // the run ended and the reader is at (or past) its last event
+                }
+
+                if (feed is not null)
+                {
+                    await feed.WaitAsync(last, ct);
+                    continue;
+                }
+
+                // Not live on this instance: finished (and fully read), unknown, or running elsewhere.
+                var run = await store.GetAsync(runId, ct) ?? throw new KeyNotFoundException($"There is no run {runId}.");
+                if (run.Status != RunStatus.Running)
                 {
                     yield break;
                 }
 
-                continue;
-            }
+                if (relay is null)
+                {
+                    await Task.Delay(NotLivePoll, time, ct);
+                    continue;
+                }
 
-            if (feed is { IsComplete: true } && last >= feed.LastSeq)
-            {
-                yield break; // the run ended and the reader is at (or past) its last event
+                // Running on another instance: its events arrive through Redis; anything missed is read from the database.
+                remote ??= relay.Watch(runId);
+                await remote.Feed.WaitAsync(last, NotLivePoll, ct);
             }
-
-            if (feed is not null)
-            {
-                await feed.WaitAsync(last, ct);
-                continue;
-            }
-
-            // Not live on this instance: finished (and fully read), unknown, or running elsewhere.
-            var run = await store.GetAsync(runId, ct) ?? throw new KeyNotFoundException($"There is no run {runId}.");
-            if (run.Status != RunStatus.Running)
-            {
-                yield break;
-            }
-
-            await Task.Delay(NotLivePoll, time, ct);
+        }
+        finally
+        {
+            remote?.Dispose();
         }
     }
 }

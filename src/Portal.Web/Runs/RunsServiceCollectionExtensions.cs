@@ -42,8 +42,8 @@ public static class RunsServiceCollectionExtensions
         public Task StopAsync(CancellationToken cancellationToken) => runner.StopAllAsync(TimeSpan.FromSeconds(10));
     }
 
-    private sealed class InterruptedRunsCleanup(RunStore store) : IDatabaseSeed
+    private sealed class InterruptedRunsCleanup(RunStore store, Resilience.ResilienceOptions options) : IDatabaseSeed
     {
-        public Task SeedAsync(CancellationToken ct) => store.MarkInterruptedAsync(ct);
+        public Task SeedAsync(CancellationToken ct) => store.MarkInterruptedAsync(options.InstanceSilence, ct);
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class IncidentsPage
 
     [Inject] public required WalkthroughService Walkthroughs { get; init; }
 
-    [Inject] public required RunbookStore Runbooks { get; init; }
+    [Inject] public required Resilience.SnapshotRunbookCatalog Runbooks { get; init; }
 
     [Inject] public required NavigationManager Navigation { get; init; }
 
