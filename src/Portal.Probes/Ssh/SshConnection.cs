@@ -166,17 +166,21 @@ public sealed class SshConnection : IDisposable
         try
         {
             using var command = _client.CreateCommand(commandText);
+            using var buffer = new MemoryStream();
             try
             {
-                await command.ExecuteAsync(cts.Token);
+                // Drain the output while the command runs: the channel's buffer is bounded, and a
+                // command that fills it would otherwise wait for a reader forever.
+                var execution = command.ExecuteAsync(cts.Token);
+                var drain = Task.Run(() => command.OutputStream.CopyToAsync(buffer, cts.Token), CancellationToken.None);
+                await execution;
+                await drain.WaitAsync(cts.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 return new RemoteResult(null, [], string.Empty, true);
             }
 
-            using var buffer = new MemoryStream();
-            await command.OutputStream.CopyToAsync(buffer, ct);
             return new RemoteResult(command.ExitStatus, buffer.ToArray(), Bounded(command.Error), false);
         }
         catch (Exception ex) when (ex is SshException or SocketException or ObjectDisposedException)

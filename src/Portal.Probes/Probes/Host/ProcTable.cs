@@ -32,7 +32,7 @@ public sealed class ProcTable(IHostFileSystem fs)
 
     private Dictionary<long, string>? _users;
     private Dictionary<string, string>? _prefetched;
-    private IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? _fdLinks;
+    private Dictionary<string, IReadOnlyDictionary<string, string>>? _fdLinks;
     private string? _procStat;
 
     public static readonly string[] SocketTables = ["tcp", "tcp6", "udp", "udp6"];
