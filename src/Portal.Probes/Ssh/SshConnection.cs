@@ -25,6 +25,7 @@ public sealed class SshConnection : IDisposable
     private readonly SshOptions _options;
     private long _lastUsed = Environment.TickCount64;
     private int _leases;
+    private int _disposed;
     private IReadOnlyDictionary<string, string>? _programs;
 
     private SshConnection(SshClient client, SshOptions options, string endpoint, string fingerprint)
@@ -42,7 +43,7 @@ public sealed class SshConnection : IDisposable
     /// <summary>The host key fingerprint the server presented (and that matched the pin).</summary>
     public string Fingerprint { get; }
 
-    public bool IsConnected => _client.IsConnected;
+    public bool IsConnected => Volatile.Read(ref _disposed) == 0 && _client.IsConnected;
 
     /// <summary>Channels in use right now (for tests and the page).</summary>
     public int ChannelsInUse => _options.MaxChannels - _channels.CurrentCount;
@@ -162,7 +163,15 @@ public sealed class SshConnection : IDisposable
         var timeout = limit ?? _options.CommandTimeout;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
-        await _channels.WaitAsync(cts.Token);
+        try
+        {
+            await _channels.WaitAsync(cts.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new RemoteResult(null, [], $"every channel to {Endpoint} stayed busy", true);
+        }
+
         try
         {
             using var command = _client.CreateCommand(commandText);
@@ -258,6 +267,11 @@ public sealed class SshConnection : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         try
         {
             _client.Disconnect();
