@@ -9,7 +9,7 @@
 #   portal_log MSG... / portal_warn MSG... / portal_die MSG...
 #                              messages on stderr; die exits 1
 #   portal_ensure_packages FEATURE...
-#                              FEATURE: pg | redis | chromium | cjk-fonts. Installs what is missing
+#                              FEATURE: pg | redis | chromium | cjk-fonts | probe-tools | sshd. Installs what is missing
 #                              (root: apt-get update once + install; else prints the apt command, exits 1)
 #   portal_secret FILE         prints the secret in FILE, generating it (mode 600) on first use
 #   portal_port_in_use PORT [HOST]
@@ -104,6 +104,11 @@ portal_ensure_packages() {
         command -v jq >/dev/null 2>&1 || missing+=(jq)
         python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
         command -v setpriv >/dev/null 2>&1 || missing+=(util-linux) ;;
+      sshd)
+        # The SSH tests start their own private sshd (generated config, loopback port); policy-rc.d
+        # below keeps the package from starting the system's one.
+        [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+        command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client) ;;
       *) portal_die "portal_ensure_packages: unknown feature '$feature'" ;;
     esac
   done
@@ -149,6 +154,7 @@ portal_ensure_packages() {
       redis) { command -v redis-server && command -v redis-cli; } >/dev/null || portal_die "redis still missing" ;;
       chromium) [[ -x /usr/bin/chromium ]] || portal_die "/usr/bin/chromium still missing" ;;
       cjk-fonts) _portal_has_cjk_font || portal_die "no CJK font visible to fontconfig (fc-list :lang=zh)" ;;
+      sshd) [[ -x /usr/sbin/sshd ]] && command -v ssh-keygen >/dev/null || portal_die "openssh-server still missing" ;;
       probe-tools) { [[ -x /usr/bin/tracepath && -x /usr/sbin/dnsmasq ]] && command -v dig && command -v prometheus \
                      && command -v prometheus-blackbox-exporter; } >/dev/null || portal_die "probe test tools still missing" ;;
     esac
