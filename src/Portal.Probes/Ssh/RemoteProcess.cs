@@ -108,9 +108,15 @@ internal sealed class RemoteProcess : IRunningCommand
                     await _connection.RunAsync(RemoteCommands.Kill(ProcessId), StopLimit, stop.Token);
                 }
 
+                // Give the killed process a moment to close its channel: a signal request on a channel
+                // the server has already closed makes OpenSSH drop the whole connection.
+                await Task.WhenAny(_execution, Task.Delay(TimeSpan.FromSeconds(2)));
                 try
                 {
-                    _command.CancelAsync(forceKill: true, millisecondsTimeout: 1000);
+                    if (!_execution.IsCompleted)
+                    {
+                        _command.CancelAsync(forceKill: true, millisecondsTimeout: 1000);
+                    }
                 }
                 catch (Exception ex) when (ex is SshException or InvalidOperationException or ObjectDisposedException)
                 {
