@@ -46,7 +46,7 @@ SLN="$ROOT/Portal.sln"
 
 command -v dotnet >/dev/null 2>&1 || portal_die "the .NET 10 SDK (dotnet) is not on PATH"
 [[ -f $SLN ]] || portal_die "$SLN not found"
-portal_ensure_packages pg redis chromium cjk-fonts probe-tools lab
+portal_ensure_packages pg redis chromium cjk-fonts probe-tools lab sshd
 
 mkdir -p "$INST"
 # One test run per checkout at a time: runs share ports, data and the results folder.

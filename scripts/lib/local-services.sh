@@ -9,7 +9,7 @@
 #   portal_log MSG... / portal_warn MSG... / portal_die MSG...
 #                              messages on stderr; die exits 1
 #   portal_ensure_packages FEATURE...
-#                              FEATURE: pg | redis | chromium | cjk-fonts | probe-tools | lab. Installs what is missing
+#                              FEATURE: pg | redis | chromium | cjk-fonts | probe-tools | lab | sshd. Installs what is missing
 #                              (root: apt-get update once + install; else prints the apt command, exits 1)
 #   portal_secret FILE         prints the secret in FILE, generating it (mode 600) on first use
 #   portal_port_in_use PORT [HOST]
@@ -108,6 +108,11 @@ portal_ensure_packages() {
         # scripts/lab.sh: switches faults over HTTP, sends the lab's processes off with setsid.
         command -v curl >/dev/null 2>&1 || missing+=(curl)
         command -v setsid >/dev/null 2>&1 || missing+=(util-linux) ;;
+      sshd)
+        # The SSH tests start their own private sshd (generated config, loopback port); policy-rc.d
+        # below keeps the package from starting the system's one.
+        [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+        command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client) ;;
       *) portal_die "portal_ensure_packages: unknown feature '$feature'" ;;
     esac
   done
@@ -153,6 +158,7 @@ portal_ensure_packages() {
       redis) { command -v redis-server && command -v redis-cli; } >/dev/null || portal_die "redis still missing" ;;
       chromium) [[ -x /usr/bin/chromium ]] || portal_die "/usr/bin/chromium still missing" ;;
       cjk-fonts) _portal_has_cjk_font || portal_die "no CJK font visible to fontconfig (fc-list :lang=zh)" ;;
+      sshd) [[ -x /usr/sbin/sshd ]] && command -v ssh-keygen >/dev/null || portal_die "openssh-server still missing" ;;
       probe-tools) { [[ -x /usr/bin/tracepath && -x /usr/sbin/dnsmasq ]] && command -v dig && command -v prometheus \
                      && command -v prometheus-blackbox-exporter; } >/dev/null || portal_die "probe test tools still missing" ;;
     esac

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Probes.Contract;
 using Portal.Probes.Network;
+using Portal.Probes.Probes.Host;
+using Portal.Probes.Ssh;
 
 namespace Portal.Probes;
 
@@ -19,6 +21,8 @@ public static class ProbesServiceCollectionExtensions
         }
 
         services.AddSingleton<NetworkGuard>(_ => new NetworkGuard());
+        services.AddSingleton(_ => new SshConnections());
+        services.AddSingleton<IHostAccessProvider>(sp => new HostAccessProvider(sp.GetRequiredService<SshConnections>()));
         services.AddSingleton<ProbeCatalog>();
         return services;
     }

@@ -56,6 +56,10 @@ public sealed record ProbeTarget
     /// <summary>May this target's addresses be private (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)?</summary>
     public bool AllowPrivate { get; init; }
 
+    /// <summary>Host targets: reach the machine over SSH. Null: the portal's own machine.</summary>
+    public SshSettings? Ssh { get; init; }
+
     /// <summary>Every secret value this target carries, for redaction.</summary>
-    public IEnumerable<string> SecretValues => Password is { } p ? [p.Reveal()] : [];
+    public IEnumerable<string> SecretValues =>
+        new[] { Password?.Reveal(), Ssh?.PrivateKey.Reveal() }.OfType<string>().Where(s => s.Length > 0);
 }

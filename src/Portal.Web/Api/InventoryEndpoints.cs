@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Probes.Contract;
+using Portal.Probes.Ssh;
 using Portal.Web.Auth;
 using Portal.Web.Inventory;
 
@@ -23,6 +24,12 @@ public static partial class InventoryEndpoints
         group.MapDelete("/{environment}/targets/{name}", DeleteTargetAsync).RequireAuthorization(PortalRoles.Admin)
             .WithName("DeleteTarget").WithSummary("Removes a target.")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{environment}/targets/{name}/ssh", SshEndpoints.StatusAsync).RequireAuthorization(PortalRoles.Viewer)
+            .WithName("GetTargetSsh").WithSummary("Connects to a host target's SSH server: reachable or why not (host key unknown/changed, authentication…), the pinned and the presented host key fingerprint.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{environment}/targets/{name}/ssh/trust", SshEndpoints.TrustAsync).RequireAuthorization(PortalRoles.Admin)
+            .WithName("TrustTargetHostKey").WithSummary("Pins the host key the SSH server presents now, if it is the fingerprint given (what the admin checked). Audited.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return endpoints;
     }
 
@@ -57,9 +64,19 @@ public static partial class InventoryEndpoints
             Username = Blank(input.Username), UseTls = input.UseTls, LogPaths = input.LogPaths ?? [], Units = input.Units ?? [],
             AllowLoopback = input.AllowLoopback, AllowPrivate = input.AllowPrivate,
         };
-        await store.UpsertTargetAsync(record, input.Password, ct);
+        record = record with
+        {
+            SshHost = Blank(input.SshHost), SshPort = Blank(input.SshHost) is null ? null : input.SshPort ?? 22, SshUser = Blank(input.SshUser),
+            SshHostKey = SshFingerprint.Normalize(input.SshHostKey),
+        };
+        await store.UpsertTargetAsync(record, input.Password, input.SshPrivateKey, keepHostKey: input.SshHostKey is null, ct);
         await audit.WriteAsync(who, AuthEndpoints.Source(http), "target.put", $"{environment}/{name}", "success",
-            new { input.Role, input.Kind, input.Host, input.Port, input.BaseUrl, password = input.Password is null ? "kept" : input.Password.Length == 0 ? "removed" : "changed" }, ct);
+            new
+            {
+                input.Role, input.Kind, input.Host, input.Port, input.BaseUrl, password = input.Password is null ? "kept" : input.Password.Length == 0 ? "removed" : "changed",
+                input.SshHost, input.SshPort, input.SshUser, sshPrivateKey = input.SshPrivateKey is null ? "kept" : input.SshPrivateKey.Length == 0 ? "removed" : "changed",
+                sshHostKey = input.SshHostKey is null ? "kept" : record.SshHostKey ?? "removed",
+            }, ct);
         return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!));
     }
 
@@ -149,7 +166,50 @@ public static partial class InventoryEndpoints
             Error("units", $"units: '{Clip(badUnit)}' is not a systemd unit name.");
         }
 
+        ValidateSsh(input, kind, Error);
         return errors;
+    }
+
+    /// <summary>SSH settings: host targets only; host and user together; a key-based login only (no passwords here).</summary>
+    private static void ValidateSsh(TargetInput input, TargetKind kind, Action<string, string> error)
+    {
+        var any = Blank(input.SshHost) is not null || Blank(input.SshUser) is not null || input.SshPort is not null || !string.IsNullOrEmpty(input.SshPrivateKey);
+        if (!any)
+        {
+            return;
+        }
+
+        if (kind != TargetKind.Host)
+        {
+            error("sshHost", "SSH settings are for host targets only.");
+            return;
+        }
+
+        if (Blank(input.SshHost) is not { } sshHost || !IsHost(sshHost))
+        {
+            error("sshHost", "sshHost is required with SSH settings: a DNS name or an IP address, without port.");
+        }
+
+        if (Blank(input.SshUser) is not { } user || !SshUser().IsMatch(user))
+        {
+            error("sshUser", "sshUser is required with SSH settings: a Unix user name (letters, digits, '_', '.', '-'; at most 32).");
+        }
+
+        if (input.SshPort is < 1 or > 65535)
+        {
+            error("sshPort", "sshPort must be between 1 and 65535.");
+        }
+
+        if (input.SshPrivateKey is { Length: > 0 } key
+            && (key.Length > 16_384 || !key.Contains("PRIVATE KEY-----", StringComparison.Ordinal) || key.Any(c => char.IsControl(c) && c is not ('\n' or '\r'))))
+        {
+            error("sshPrivateKey", "sshPrivateKey must be an unencrypted OpenSSH or PEM private key (-----BEGIN … PRIVATE KEY-----), at most 16 KiB.");
+        }
+
+        if (!string.IsNullOrEmpty(input.SshHostKey) && SshFingerprint.Normalize(input.SshHostKey) is null)
+        {
+            error("sshHostKey", "sshHostKey must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256:…, 43 base64 characters).");
+        }
     }
 
     /// <summary>A DNS name (labels of at most 63, at most 253 in all), an IPv4 address, or an IPv6 address, bracketed or not; never a port.</summary>
@@ -186,9 +246,12 @@ public static partial class InventoryEndpoints
 
     [GeneratedRegex("^[A-Za-z0-9@._:-]{1,128}$")]
     private static partial Regex Unit();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")]
+    private static partial Regex SshUser();
 }
 
-/// <summary>A target as written through the API. password is write-only.</summary>
+/// <summary>A target as written through the API. password and sshPrivateKey are write-only (null keeps, "" removes); sshHostKey null keeps the pin.</summary>
 public sealed record TargetInput(
     string? Role,
     string? Kind,
@@ -202,15 +265,22 @@ public sealed record TargetInput(
     List<string>? LogPaths = null,
     List<string>? Units = null,
     bool AllowLoopback = false,
-    bool AllowPrivate = false);
+    bool AllowPrivate = false,
+    string? SshHost = null,
+    int? SshPort = null,
+    string? SshUser = null,
+    string? SshPrivateKey = null,
+    string? SshHostKey = null);
 
 /// <summary>A target as read through the API: never the password.</summary>
 public sealed record TargetDto(
     string Environment, string Name, string Role, string Kind, string? Host, int? Port, string? BaseUrl, string? Database,
     string? Username, bool HasPassword, bool UseTls, IReadOnlyList<string> LogPaths, IReadOnlyList<string> Units,
-    bool AllowLoopback, bool AllowPrivate, DateTimeOffset UpdatedAt)
+    bool AllowLoopback, bool AllowPrivate, DateTimeOffset UpdatedAt,
+    string? SshHost, int? SshPort, string? SshUser, bool HasSshKey, string? SshHostKey)
 {
     public static TargetDto From(TargetRecord t) => new(
         t.Environment, t.Name, t.Role, InventoryStore.KindName(t.Kind), t.Host, t.Port, t.BaseUrl, t.Database, t.Username,
-        t.HasPassword, t.UseTls, t.LogPaths, t.Units, t.AllowLoopback, t.AllowPrivate, t.UpdatedAt);
+        t.HasPassword, t.UseTls, t.LogPaths, t.Units, t.AllowLoopback, t.AllowPrivate, t.UpdatedAt,
+        t.SshHost, t.SshPort, t.SshUser, t.HasSshKey, t.SshHostKey);
 }

@@ -9,6 +9,7 @@ public static class InventoryServiceCollectionExtensions
     {
         services.AddSingleton<TargetSecrets>();
         services.AddSingleton<InventoryStore>();
+        services.AddSingleton<SshStatusService>();
         services.AddSingleton<IDatabaseSeed, LocalEnvironmentSeeder>();
         return services;
     }

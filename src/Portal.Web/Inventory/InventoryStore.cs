@@ -88,27 +88,60 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets, D
             Units = record.Units,
             AllowLoopback = record.AllowLoopback,
             AllowPrivate = record.AllowPrivate,
+            Ssh = record.SshHost is { } sshHost && record.SshUser is { } sshUser && row.SshKeyProtected is { } key
+                ? new SshSettings
+                {
+                    Host = sshHost,
+                    Port = record.SshPort ?? 22,
+                    User = sshUser,
+                    PrivateKey = new Secret(secrets.Unprotect(key)),
+                    HostKeyFingerprint = record.SshHostKey,
+                }
+                : null,
         };
+    }
+
+    /// <summary>Pins the host key an admin trusted. False when the target does not exist.</summary>
+    public async Task<bool> TrustHostKeyAsync(string environment, string name, string fingerprint, CancellationToken ct = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE targets SET ssh_host_key = @fingerprint, updated_at = now() WHERE environment = @environment AND name = @name",
+            new { environment, name, fingerprint }, cancellationToken: ct)) > 0;
     }
 
     /// <summary>
     /// Creates or replaces a target. <paramref name="password"/>: null keeps the stored one, empty
     /// removes it, anything else replaces it (write-only: it is never read back out).
     /// </summary>
-    public async Task UpsertTargetAsync(TargetRecord target, string? password, CancellationToken ct = default)
+    public Task UpsertTargetAsync(TargetRecord target, string? password, CancellationToken ct = default) =>
+        UpsertTargetAsync(target, password, sshKey: null, keepHostKey: true, ct);
+
+    /// <param name="sshKey">Like <paramref name="password"/>: null keeps, empty removes, anything else replaces.</param>
+    /// <param name="keepHostKey">Keep the pinned fingerprint (unless the SSH server itself changed); false takes the record's.</param>
+    public async Task UpsertTargetAsync(TargetRecord target, string? password, string? sshKey, bool keepHostKey, CancellationToken ct = default)
     {
         degraded.EnsureWritable();
         const string sql = """
             INSERT INTO targets (environment, name, role, kind, host, port, base_url, database, username, password_protected,
-                                 use_tls, log_paths, units, allow_loopback, allow_private, updated_at)
+                                 use_tls, log_paths, units, allow_loopback, allow_private,
+                                 ssh_host, ssh_port, ssh_user, ssh_key_protected, ssh_host_key, updated_at)
             VALUES (@Environment, @Name, @Role, @Kind, @Host, @Port, @BaseUrl, @Database, @Username, @Password,
-                    @UseTls, @LogPaths, @Units, @AllowLoopback, @AllowPrivate, now())
+                    @UseTls, @LogPaths, @Units, @AllowLoopback, @AllowPrivate,
+                    @SshHost, @SshPort, @SshUser, @SshKey, @SshHostKey, now())
             ON CONFLICT (environment, name) DO UPDATE SET
                 role = excluded.role, kind = excluded.kind, host = excluded.host, port = excluded.port,
                 base_url = excluded.base_url, database = excluded.database, username = excluded.username,
                 password_protected = CASE WHEN @KeepPassword THEN targets.password_protected ELSE excluded.password_protected END,
                 use_tls = excluded.use_tls, log_paths = excluded.log_paths, units = excluded.units,
-                allow_loopback = excluded.allow_loopback, allow_private = excluded.allow_private, updated_at = now()
+                allow_loopback = excluded.allow_loopback, allow_private = excluded.allow_private,
+                ssh_host = excluded.ssh_host, ssh_port = excluded.ssh_port, ssh_user = excluded.ssh_user,
+                ssh_key_protected = CASE WHEN @KeepSshKey THEN targets.ssh_key_protected ELSE excluded.ssh_key_protected END,
+                -- a pin belongs to one server: it is kept only while host and port stay the same
+                ssh_host_key = CASE WHEN @KeepHostKey AND targets.ssh_host IS NOT DISTINCT FROM excluded.ssh_host
+                                         AND targets.ssh_port IS NOT DISTINCT FROM excluded.ssh_port
+                                    THEN targets.ssh_host_key ELSE excluded.ssh_host_key END,
+                updated_at = now()
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(sql, new
@@ -129,6 +162,13 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets, D
             Units = target.Units.ToArray(),
             target.AllowLoopback,
             target.AllowPrivate,
+            target.SshHost,
+            target.SshPort,
+            target.SshUser,
+            SshKey = string.IsNullOrEmpty(sshKey) ? null : secrets.Protect(sshKey),
+            KeepSshKey = sshKey is null,
+            target.SshHostKey,
+            KeepHostKey = keepHostKey,
         }, cancellationToken: ct));
     }
 
@@ -156,6 +196,8 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets, D
         password_protected AS {nameof(TargetRow.PasswordProtected)}, use_tls AS {nameof(TargetRow.UseTls)},
         log_paths AS {nameof(TargetRow.LogPaths)}, units AS {nameof(TargetRow.Units)},
         allow_loopback AS {nameof(TargetRow.AllowLoopback)}, allow_private AS {nameof(TargetRow.AllowPrivate)},
+        ssh_host AS {nameof(TargetRow.SshHost)}, ssh_port AS {nameof(TargetRow.SshPort)}, ssh_user AS {nameof(TargetRow.SshUser)},
+        ssh_key_protected AS {nameof(TargetRow.SshKeyProtected)}, ssh_host_key AS {nameof(TargetRow.SshHostKey)},
         updated_at AS {nameof(TargetRow.UpdatedAt)}
         """;
 
@@ -177,6 +219,11 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets, D
         public bool AllowLoopback { get; init; }
         public bool AllowPrivate { get; init; }
         public DateTime UpdatedAt { get; init; }
+        public string? SshHost { get; init; }
+        public int? SshPort { get; init; }
+        public string? SshUser { get; init; }
+        public string? SshKeyProtected { get; init; }
+        public string? SshHostKey { get; init; }
 
         public TargetRecord ToRecord() => new()
         {
@@ -195,6 +242,11 @@ public sealed class InventoryStore(NpgsqlDataSource db, TargetSecrets secrets, D
             Units = Units,
             AllowLoopback = AllowLoopback,
             AllowPrivate = AllowPrivate,
+            SshHost = SshHost,
+            SshPort = SshPort,
+            SshUser = SshUser,
+            HasSshKey = SshKeyProtected is not null,
+            SshHostKey = SshHostKey,
             UpdatedAt = new DateTimeOffset(DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc)),
         };
     }

@@ -35,6 +35,19 @@ public sealed record TargetRecord
 
     public bool AllowPrivate { get; init; }
 
+    /// <summary>Host targets: the SSH server that reaches the machine; null means the portal's own machine.</summary>
+    public string? SshHost { get; init; }
+
+    public int? SshPort { get; init; }
+
+    public string? SshUser { get; init; }
+
+    /// <summary>Whether a private key is stored (the key itself never leaves the store in clear, except to the SSH client).</summary>
+    public bool HasSshKey { get; init; }
+
+    /// <summary>The pinned host key fingerprint ("SHA256:…"); set by an admin trusting the key.</summary>
+    public string? SshHostKey { get; init; }
+
     public DateTimeOffset UpdatedAt { get; init; }
 }
 

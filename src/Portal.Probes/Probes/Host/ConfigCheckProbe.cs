@@ -21,18 +21,28 @@ public sealed class ConfigCheckProbe : IProbe
     private const int ShownKeys = 100;
     private const int MaxUnits = 5;
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
     private readonly IReadOnlyList<string> _configRoots;
 
     public ConfigCheckProbe()
-        : this(HostAccess.Local, ["/etc/platform"])
+        : this(HostAccessProvider.Default)
+    {
+    }
+
+    public ConfigCheckProbe(IHostAccessProvider hosts)
+        : this(hosts, ["/etc/platform"])
+    {
+    }
+
+    internal ConfigCheckProbe(HostAccess host, IReadOnlyList<string> configRoots)
+        : this(HostAccessProvider.Fixed(host), configRoots)
     {
     }
 
     /// <param name="configRoots">Directories whose files (at any depth) are allowed; tests use temp folders instead of /etc/platform.</param>
-    internal ConfigCheckProbe(HostAccess host, IReadOnlyList<string> configRoots)
+    internal ConfigCheckProbe(IHostAccessProvider hosts, IReadOnlyList<string> configRoots)
     {
-        _host = host;
+        _hosts = hosts;
         _configRoots = configRoots;
     }
 
@@ -65,17 +75,22 @@ public sealed class ConfigCheckProbe : IProbe
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
         var target = request.Target;
-        if (HostAccess.WhyNotLocal(target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot check config files: {notLocal}.");
+            foreach (var refusedEvent in lease.RefusalEvents("Cannot check config files"))
+            {
+                yield return refusedEvent;
+            }
+
             yield break;
         }
 
         var path = request.Get("path");
-        var roots = _configRoots.Concat(_configRoots.Select(_host.Files.RealPath).OfType<string>()).Select(r => r.TrimEnd('/') + "/").ToList();
-        var dirs = HostPaths.AllowedLogDirectories(_host.Files, target);
+        var roots = _configRoots.Concat(_configRoots.Select(host.Files.RealPath).OfType<string>()).Select(r => r.TrimEnd('/') + "/").ToList();
+        var dirs = HostPaths.AllowedLogDirectories(host.Files, target);
         var check = HostFilePaths.Check(
-            _host.Files,
+            host.Files,
             path,
             target,
             p => roots.Any(r => p.StartsWith(r, StringComparison.Ordinal)) || dirs.Contains(Path.GetDirectoryName(p) ?? string.Empty),
@@ -89,7 +104,7 @@ public sealed class ConfigCheckProbe : IProbe
 
         var secrets = new HashSet<string>(StringComparer.Ordinal);
         var watch = Stopwatch.StartNew();
-        var (events, verdict) = CheckFile(path, check, request, secrets);
+        var (events, verdict) = CheckFile(host, path, check, request, secrets);
         foreach (var e in events)
         {
             yield return Scrub(e, secrets);
@@ -105,7 +120,7 @@ public sealed class ConfigCheckProbe : IProbe
         var units = HostAccess.UnitNames(target);
         if (units.Count > 0)
         {
-            if (!Systemd.IsRunning(_host.Files) || _host.Commands.Find("systemctl") is null)
+            if (!Systemd.IsRunning(host.Files) || host.Commands.Find("systemctl") is null)
             {
                 yield return new Finding("systemd.available", "false");
                 yield return new OutputLine($"systemd is not running here, so the environment of {string.Join(", ", units)} cannot be read (not counted against the file).", OutputStream.Info);
@@ -114,7 +129,7 @@ public sealed class ConfigCheckProbe : IProbe
             {
                 yield return new Finding("systemd.available", "true");
                 var unitWatch = Stopwatch.StartNew();
-                var unitEvents = await UnitEnvironmentAsync(units, secrets, ct);
+                var unitEvents = await UnitEnvironmentAsync(host, units, secrets, ct);
                 if (ct.IsCancellationRequested)
                 {
                     yield break;
@@ -132,7 +147,7 @@ public sealed class ConfigCheckProbe : IProbe
         yield return Scrub(verdict, secrets);
     }
 
-    private (List<ProbeEvent> Events, Verdict Verdict) CheckFile(string path, PathCheck check, ProbeRequest request, HashSet<string> secrets)
+    private static (List<ProbeEvent> Events, Verdict Verdict) CheckFile(HostAccess host, string path, PathCheck check, ProbeRequest request, HashSet<string> secrets)
     {
         var events = new List<ProbeEvent>();
         if (check.Resolved is not { } file)
@@ -152,7 +167,7 @@ public sealed class ConfigCheckProbe : IProbe
             return (events, new Verdict(VerdictStatus.Error, $"Cannot tell the format of {file} from its name; pass format (json, yaml, ini or env)."));
         }
 
-        if (!_host.Files.FileExists(file))
+        if (!host.Files.FileExists(file))
         {
             events.Add(new Finding("config.exists", "false"));
             events.Add(new Finding("config.error", "not_a_file"));
@@ -161,14 +176,14 @@ public sealed class ConfigCheckProbe : IProbe
 
         events.Add(new Finding("config.exists", "true"));
         events.Add(new Finding("config.format", format));
-        var length = _host.Files.Length(file);
+        var length = host.Files.Length(file);
         if (length > MaxBytes)
         {
             events.Add(new Finding("config.error", "too_large"));
             return (events, new Verdict(VerdictStatus.Error, $"{file} is {LogSearchProbe.Size(length.Value)}; config files over {LogSearchProbe.Size(MaxBytes)} are not parsed."));
         }
 
-        if (_host.Files.ReadText(file) is not { } text)
+        if (host.Files.ReadText(file) is not { } text)
         {
             events.Add(new Finding("config.error", "unreadable"));
             return (events, new Verdict(VerdictStatus.Fail, $"{file} exists but the portal cannot read it (permission denied?)."));
@@ -247,7 +262,7 @@ public sealed class ConfigCheckProbe : IProbe
             : $"{file} is valid {format.ToUpperInvariant()} with {top?.Count ?? 0} top-level keys."));
     }
 
-    private async Task<List<ProbeEvent>> UnitEnvironmentAsync(IReadOnlyList<string> units, HashSet<string> secrets, CancellationToken ct)
+    private static async Task<List<ProbeEvent>> UnitEnvironmentAsync(HostAccess host, IReadOnlyList<string> units, HashSet<string> secrets, CancellationToken ct)
     {
         var events = new List<ProbeEvent>();
         var total = 0;
@@ -258,7 +273,7 @@ public sealed class ConfigCheckProbe : IProbe
             CommandResult result;
             try
             {
-                result = await _host.Commands.RunAsync("systemctl", arguments, TimeSpan.FromSeconds(10), ct);
+                result = await host.Commands.RunAsync("systemctl", arguments, TimeSpan.FromSeconds(10), ct);
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {

@@ -15,14 +15,19 @@ public sealed class FilePermissionsProbe : IProbe
 {
     internal const string UserPattern = "[a-z_][a-z0-9_-]{0,31}";
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public FilePermissionsProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal FilePermissionsProbe(HostAccess host) => _host = host;
+    public FilePermissionsProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal FilePermissionsProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "file.permissions",
@@ -47,9 +52,14 @@ public sealed class FilePermissionsProbe : IProbe
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
         var target = request.Target;
-        if (HostAccess.WhyNotLocal(target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot inspect files: {notLocal}.");
+            foreach (var refusedEvent in lease.RefusalEvents("Cannot inspect files"))
+            {
+                yield return refusedEvent;
+            }
+
             yield break;
         }
 
@@ -60,9 +70,9 @@ public sealed class FilePermissionsProbe : IProbe
             yield break;
         }
 
-        var files = HostPaths.AllowedLogFiles(_host.Files, target);
-        var dirs = HostPaths.AllowedLogDirectories(_host.Files, target);
-        var check = HostFilePaths.Check(_host.Files, path, target, p => files.Contains(p) || dirs.Contains(p) || dirs.Contains(Path.GetDirectoryName(p) ?? string.Empty), "a log file, log directory or file in a log directory");
+        var files = HostPaths.AllowedLogFiles(host.Files, target);
+        var dirs = HostPaths.AllowedLogDirectories(host.Files, target);
+        var check = HostFilePaths.Check(host.Files, path, target, p => files.Contains(p) || dirs.Contains(p) || dirs.Contains(Path.GetDirectoryName(p) ?? string.Empty), "a log file, log directory or file in a log directory");
         if (check.Refusal is { } refusal)
         {
             yield return new Finding("file.error", "refused_by_policy");
@@ -70,8 +80,8 @@ public sealed class FilePermissionsProbe : IProbe
             yield break;
         }
 
-        var users = new UserDatabase(_host.Files);
-        var (userName, userSource) = await ChooseUserAsync(request, ct);
+        var users = new UserDatabase(host.Files);
+        var (userName, userSource) = await ChooseUserAsync(host, request, ct);
         if (ct.IsCancellationRequested)
         {
             yield break;
@@ -91,7 +101,7 @@ public sealed class FilePermissionsProbe : IProbe
 
         yield return new OutputLine($"Checking {path} for user {user.Name} (uid {user.Uid}, groups {string.Join(",", user.Groups.Order().Select(users.GroupName))}){userSource}…", OutputStream.Info);
 
-        var resolved = check.Resolved ?? WhereMissingWouldBe(HostFilePaths.Trim(path));
+        var resolved = check.Resolved ?? WhereMissingWouldBe(host, HostFilePaths.Trim(path));
         if (check.Resolved is { } real && real != HostFilePaths.Trim(path))
         {
             yield return new OutputLine($"{path} -> {real}", OutputStream.Info);
@@ -99,7 +109,7 @@ public sealed class FilePermissionsProbe : IProbe
 
         var chain = HostFilePaths.Parents(resolved).Append(resolved).ToList();
         var watch = Stopwatch.StartNew();
-        var (entries, statError) = await HostStat.RunAsync(_host.Commands, chain, ct);
+        var (entries, statError) = await HostStat.RunAsync(host.Commands, chain, ct);
         if (ct.IsCancellationRequested)
         {
             yield break;
@@ -190,11 +200,11 @@ public sealed class FilePermissionsProbe : IProbe
     }
 
     /// <summary>A missing file's directory may be behind a link: judge the real directory.</summary>
-    private string WhereMissingWouldBe(string path) =>
-        Path.GetDirectoryName(path) is { } dir && _host.Files.RealPath(dir) is { } realDir ? Path.Combine(realDir, Path.GetFileName(path)) : path;
+    private static string WhereMissingWouldBe(HostAccess host, string path) =>
+        Path.GetDirectoryName(path) is { } dir && host.Files.RealPath(dir) is { } realDir ? Path.Combine(realDir, Path.GetFileName(path)) : path;
 
     /// <returns>The user to check and, when it was not named, where it came from.</returns>
-    private async Task<(string? User, string Source)> ChooseUserAsync(ProbeRequest request, CancellationToken ct)
+    private static async Task<(string? User, string Source)> ChooseUserAsync(HostAccess host, ProbeRequest request, CancellationToken ct)
     {
         if (request.GetOptional("user") is { } named)
         {
@@ -207,20 +217,20 @@ public sealed class FilePermissionsProbe : IProbe
             return (null, string.Empty);
         }
 
-        var fromProcesses = await Task.Run(() => ServiceUser(services), CancellationToken.None);
+        var fromProcesses = await Task.Run(() => ServiceUser(host, services), CancellationToken.None);
         if (fromProcesses is not null)
         {
             return (fromProcesses, $", the user {string.Join("/", services)} runs as");
         }
 
-        if (!Systemd.IsRunning(_host.Files) || _host.Commands.Find("systemctl") is null)
+        if (!Systemd.IsRunning(host.Files) || host.Commands.Find("systemctl") is null)
         {
             return (null, string.Empty);
         }
 
         try
         {
-            var result = await _host.Commands.RunAsync("systemctl", ["show", services[0], "--property=User", "--value", "--no-pager"], TimeSpan.FromSeconds(10), ct);
+            var result = await host.Commands.RunAsync("systemctl", ["show", services[0], "--property=User", "--value", "--no-pager"], TimeSpan.FromSeconds(10), ct);
             var user = result.ExitCode == 0 ? result.Stdout.Trim() : string.Empty;
             return System.Text.RegularExpressions.Regex.IsMatch(user, $"^{UserPattern}$", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(100))
                 ? (user, $", the User= of {services[0]}")
@@ -233,9 +243,9 @@ public sealed class FilePermissionsProbe : IProbe
     }
 
     /// <summary>The user the service's processes run as; a non-root one wins (a root master with unprivileged workers is common).</summary>
-    private string? ServiceUser(IReadOnlyCollection<string> services)
+    private static string? ServiceUser(HostAccess host, IReadOnlyCollection<string> services)
     {
-        var proc = new ProcTable(_host.Files);
+        var proc = new ProcTable(host.Files);
         var owners = proc.Pids().Select(proc.Process).OfType<ProcessEntry>().Where(p => proc.BelongsTo(p, services)).ToList();
         return owners.OrderBy(p => p.Uid == 0).ThenBy(p => p.Pid).Select(p => p.User).FirstOrDefault();
     }

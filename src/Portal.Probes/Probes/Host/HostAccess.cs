@@ -34,6 +34,42 @@ public interface IHostFileSystem
 
     /// <summary>Opens a file for reading with shared read/write, so a log being written stays writable.</summary>
     Stream OpenRead(string path);
+
+    /// <summary>Many small files at once (one round trip over SSH); unreadable ones are left out.</summary>
+    IReadOnlyDictionary<string, string> ReadMany(IReadOnlyCollection<string> paths)
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            if (!texts.ContainsKey(path) && ReadText(path) is { } text)
+            {
+                texts[path] = text;
+            }
+        }
+
+        return texts;
+    }
+
+    /// <summary>The symbolic links directly inside each directory: directory → (name → where it points).</summary>
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ReadLinks(IReadOnlyCollection<string> directories)
+    {
+        var result = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var directory in directories.Distinct(StringComparer.Ordinal))
+        {
+            var links = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var name in List(directory))
+            {
+                if (ReadLink($"{directory}/{name}") is { } link)
+                {
+                    links[name] = link;
+                }
+            }
+
+            result[directory] = links;
+        }
+
+        return result;
+    }
 }
 
 /// <summary>Runs fixed programs with argument lists (never a shell) on the inspected machine.</summary>
@@ -72,8 +108,8 @@ public sealed record HostAccess(IHostFileSystem Files, IHostCommands Commands)
     public static HostAccess Local { get; } = new(new LocalHostFileSystem(), new LocalHostCommands());
 
     /// <summary>
-    /// Host probes run on the portal's own machine until remote hosts (SSH) are supported: a target
-    /// whose host is not this machine is refused instead of silently inspecting the wrong one.
+    /// A target without SSH settings means the portal's own machine: one whose host is another machine
+    /// is refused instead of silently inspecting the wrong one.
     /// </summary>
     /// <returns>Null when the target lives here; otherwise why the probe cannot inspect it.</returns>
     public static string? WhyNotLocal(ProbeTarget target)
@@ -87,7 +123,7 @@ public sealed record HostAccess(IHostFileSystem Files, IHostCommands Commands)
             return null;
         }
 
-        return $"target '{target.Name}' lives on {host}; host probes can only inspect the portal's own machine for now";
+        return $"target '{target.Name}' lives on {host}; host probes reach other machines only over SSH, and the target has no SSH settings";
     }
 
     /// <summary>Unit names the target declares, without a ".service" suffix.</summary>

@@ -16,14 +16,19 @@ public sealed class HostCpuProbe : IProbe
     public const double FailAbove = 80;
     public const double WarnAbove = 60;
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public HostCpuProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal HostCpuProbe(HostAccess host) => _host = host;
+    public HostCpuProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal HostCpuProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "host.cpu",
@@ -42,14 +47,19 @@ public sealed class HostCpuProbe : IProbe
 
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (HostAccess.WhyNotLocal(request.Target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot read CPU use: {notLocal}.");
+            foreach (var refusal in lease.RefusalEvents("Cannot read CPU use"))
+            {
+                yield return refusal;
+            }
+
             yield break;
         }
 
-        var load = (_host.Files.ReadText("/proc/loadavg") ?? string.Empty).Split(' ');
-        var first = ReadStat();
+        var load = (host.Files.ReadText("/proc/loadavg") ?? string.Empty).Split(' ');
+        var first = ReadStat(host);
         if (first.Count == 0 || load.Length < 3)
         {
             yield return new Verdict(VerdictStatus.Error, "/proc/stat or /proc/loadavg cannot be read here.");
@@ -65,7 +75,7 @@ public sealed class HostCpuProbe : IProbe
 
         var interval = TimeSpan.FromSeconds(request.GetInt("interval"));
         var samples = request.GetInt("samples");
-        var proc = new ProcTable(_host.Files);
+        var proc = new ProcTable(host.Files);
         var processesBefore = await Task.Run(() => ProcessTicks(proc), CancellationToken.None);
         if (ct.IsCancellationRequested)
         {
@@ -82,7 +92,7 @@ public sealed class HostCpuProbe : IProbe
                 yield break; // stopped: the runner records it
             }
 
-            var current = ReadStat();
+            var current = ReadStat(host);
             var perCore = current.Keys.Where(k => k != "cpu").Select(k => (Core: k, Pct: Busy(previous.GetValueOrDefault(k), current[k]))).ToList();
             var all = Busy(previous["cpu"], current["cpu"]);
             averages.Add(all);
@@ -135,10 +145,10 @@ public sealed class HostCpuProbe : IProbe
     }
 
     /// <summary>"cpu" and "cpuN" lines of /proc/stat: (busy, total) jiffies.</summary>
-    private Dictionary<string, (ulong Busy, ulong Total)> ReadStat()
+    private static Dictionary<string, (ulong Busy, ulong Total)> ReadStat(HostAccess host)
     {
         var result = new Dictionary<string, (ulong, ulong)>(StringComparer.Ordinal);
-        foreach (var line in (_host.Files.ReadText("/proc/stat") ?? string.Empty).Split('\n'))
+        foreach (var line in (host.Files.ReadText("/proc/stat") ?? string.Empty).Split('\n'))
         {
             if (!line.StartsWith("cpu", StringComparison.Ordinal))
             {
@@ -167,8 +177,12 @@ public sealed class HostCpuProbe : IProbe
         return total == 0 || after.Total < before.Total ? 0 : Math.Round(100.0 * (after.Busy - before.Busy) / total, 1);
     }
 
-    private static Dictionary<int, ulong> ProcessTicks(ProcTable proc) =>
-        proc.Pids().Select(pid => (pid, ticks: proc.CpuTicks(pid))).Where(x => x.ticks is not null).ToDictionary(x => x.pid, x => x.ticks!.Value);
+    private static Dictionary<int, ulong> ProcessTicks(ProcTable proc)
+    {
+        var pids = proc.Pids().ToList();
+        proc.Prefetch(pids.Select(pid => $"/proc/{pid}/stat"));
+        return pids.Select(pid => (pid, ticks: proc.CpuTicks(pid))).Where(x => x.ticks is not null).ToDictionary(x => x.pid, x => x.ticks!.Value);
+    }
 
     private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken ct)
     {

@@ -19,14 +19,19 @@ public sealed class HostMemoryProbe : IProbe
     /// <summary>cgroup "no limit" is printed as "max" (v2) or a number near 2^63 (v1).</summary>
     private const long NoLimit = 1L << 60;
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public HostMemoryProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal HostMemoryProbe(HostAccess host) => _host = host;
+    public HostMemoryProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal HostMemoryProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "host.memory",
@@ -43,13 +48,18 @@ public sealed class HostMemoryProbe : IProbe
 
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (HostAccess.WhyNotLocal(request.Target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot read memory: {notLocal}.");
+            foreach (var refusal in lease.RefusalEvents("Cannot read memory"))
+            {
+                yield return refusal;
+            }
+
             yield break;
         }
 
-        var meminfo = _host.Files.ReadText("/proc/meminfo");
+        var meminfo = host.Files.ReadText("/proc/meminfo");
         if (meminfo is null)
         {
             yield return new Verdict(VerdictStatus.Error, "/proc/meminfo cannot be read here.");
@@ -82,7 +92,7 @@ public sealed class HostMemoryProbe : IProbe
         yield return new Metric("memory_used_pct", hostPct, "%");
 
         var effective = hostPct;
-        var cgroup = ReadCgroup();
+        var cgroup = ReadCgroup(host);
         if (cgroup is { Limit: < NoLimit and > 0 } limited)
         {
             var cgPct = Math.Round(100.0 * limited.WorkingSet / limited.Limit, 1);
@@ -102,7 +112,7 @@ public sealed class HostMemoryProbe : IProbe
             yield return new OutputLine($"OOM kills in this cgroup: {oom}", oom > 0 ? OutputStream.Stderr : OutputStream.Stdout);
         }
 
-        var top = await Task.Run(() => TopByRss(request.GetInt("top")), CancellationToken.None);
+        var top = await Task.Run(() => TopByRss(host, request.GetInt("top")), CancellationToken.None);
 
         if (ct.IsCancellationRequested)
 
@@ -134,32 +144,34 @@ public sealed class HostMemoryProbe : IProbe
                 : new Verdict(VerdictStatus.Pass, $"Memory use is {ProbeText.Number(effective)}% {where}{(cgroup?.OomKills is > 0 ? $", but {cgroup.OomKills} OOM kills were counted" : string.Empty)}.");
     }
 
-    private List<ProcessEntry> TopByRss(int count)
+    private static List<ProcessEntry> TopByRss(HostAccess host, int count)
     {
-        var proc = new ProcTable(_host.Files);
-        return [.. proc.Pids().Select(proc.Process).OfType<ProcessEntry>().Where(p => p.RssBytes > 0).OrderByDescending(p => p.RssBytes).Take(count)];
+        var proc = new ProcTable(host.Files);
+        var pids = proc.Pids().ToList();
+        proc.PrefetchProcesses(pids);
+        return [.. pids.Select(proc.Process).OfType<ProcessEntry>().Where(p => p.RssBytes > 0).OrderByDescending(p => p.RssBytes).Take(count)];
     }
 
-    private CgroupMemory? ReadCgroup()
+    private static CgroupMemory? ReadCgroup(HostAccess host)
     {
-        var lines = (_host.Files.ReadText("/proc/self/cgroup") ?? string.Empty).Split('\n');
+        var lines = (host.Files.ReadText("/proc/self/cgroup") ?? string.Empty).Split('\n');
         var v1 = lines.Select(l => l.Split(':')).FirstOrDefault(f => f.Length == 3 && f[1].Split(',').Contains("memory"));
         if (v1 is not null)
         {
-            var dir = FirstExisting("/sys/fs/cgroup/memory" + v1[2].TrimEnd('/'), "/sys/fs/cgroup/memory");
+            var dir = FirstExisting(host, "/sys/fs/cgroup/memory" + v1[2].TrimEnd('/'), "/sys/fs/cgroup/memory");
             if (dir is null)
             {
                 return null;
             }
 
-            var stat = Stat(dir + "/memory.stat");
-            var usage = Number(dir + "/memory.usage_in_bytes") ?? 0;
+            var stat = Stat(host, dir + "/memory.stat");
+            var usage = Number(host, dir + "/memory.usage_in_bytes") ?? 0;
             return new CgroupMemory(
                 "v1",
                 dir,
-                Number(dir + "/memory.limit_in_bytes") ?? long.MaxValue,
+                Number(host, dir + "/memory.limit_in_bytes") ?? long.MaxValue,
                 Math.Max(0, usage - stat.GetValueOrDefault("total_inactive_file")),
-                Stat(dir + "/memory.oom_control").TryGetValue("oom_kill", out var kills) ? kills : null);
+                Stat(host, dir + "/memory.oom_control").TryGetValue("oom_kill", out var kills) ? kills : null);
         }
 
         var v2 = lines.FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal));
@@ -168,31 +180,31 @@ public sealed class HostMemoryProbe : IProbe
             return null;
         }
 
-        var path = FirstExisting("/sys/fs/cgroup" + v2[3..].TrimEnd('/'), "/sys/fs/cgroup");
-        if (path is null || !_host.Files.FileExists(path + "/memory.current"))
+        var path = FirstExisting(host, "/sys/fs/cgroup" + v2[3..].TrimEnd('/'), "/sys/fs/cgroup");
+        if (path is null || !host.Files.FileExists(path + "/memory.current"))
         {
             return null;
         }
 
-        var current = Number(path + "/memory.current") ?? 0;
-        var inactive = Stat(path + "/memory.stat").GetValueOrDefault("inactive_file");
+        var current = Number(host, path + "/memory.current") ?? 0;
+        var inactive = Stat(host, path + "/memory.stat").GetValueOrDefault("inactive_file");
         return new CgroupMemory(
             "v2",
             path,
-            Number(path + "/memory.max") ?? long.MaxValue,
+            Number(host, path + "/memory.max") ?? long.MaxValue,
             Math.Max(0, current - inactive),
-            Stat(path + "/memory.events").TryGetValue("oom_kill", out var oom) ? oom : null);
+            Stat(host, path + "/memory.events").TryGetValue("oom_kill", out var oom) ? oom : null);
     }
 
-    private string? FirstExisting(params string[] dirs) => dirs.FirstOrDefault(_host.Files.DirectoryExists);
+    private static string? FirstExisting(HostAccess host, params string[] dirs) => dirs.FirstOrDefault(host.Files.DirectoryExists);
 
-    private long? Number(string file) =>
-        _host.Files.ReadText(file)?.Trim() is { } text && long.TryParse(text, CultureInfo.InvariantCulture, out var n) ? n : null;
+    private static long? Number(HostAccess host, string file) =>
+        host.Files.ReadText(file)?.Trim() is { } text && long.TryParse(text, CultureInfo.InvariantCulture, out var n) ? n : null;
 
-    private Dictionary<string, long> Stat(string file)
+    private static Dictionary<string, long> Stat(HostAccess host, string file)
     {
         var values = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var line in (_host.Files.ReadText(file) ?? string.Empty).Split('\n'))
+        foreach (var line in (host.Files.ReadText(file) ?? string.Empty).Split('\n'))
         {
             var f = line.Split(' ');
             if (f.Length == 2 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var v))

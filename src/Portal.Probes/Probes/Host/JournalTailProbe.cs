@@ -12,14 +12,19 @@ namespace Portal.Probes.Probes.Host;
 /// </summary>
 public sealed class JournalTailProbe : IProbe
 {
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public JournalTailProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal JournalTailProbe(HostAccess host) => _host = host;
+    public JournalTailProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal JournalTailProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "journal.tail",
@@ -40,16 +45,27 @@ public sealed class JournalTailProbe : IProbe
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
         var unit = request.Get("unit");
-        if ((HostAccess.WhyNotLocal(request.Target) ?? Systemd.WhyNotAllowed(unit, request.Target)) is { } refused)
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
+        {
+            foreach (var refusal in lease.RefusalEvents($"Cannot read the journal of {unit}"))
+            {
+                yield return refusal;
+            }
+
+            yield break;
+        }
+
+        if (Systemd.WhyNotAllowed(unit, request.Target) is { } refused)
         {
             yield return new Verdict(VerdictStatus.Error, $"Cannot read the journal of {unit}: {refused}.");
             yield break;
         }
 
-        if (_host.Commands.Find("journalctl") is null || !Systemd.IsRunning(_host.Files))
+        if (host.Commands.Find("journalctl") is null || !Systemd.IsRunning(host.Files))
         {
             yield return new Finding("journal.available", "false");
-            yield return new OutputLine(_host.Commands.Find("journalctl") is null
+            yield return new OutputLine(host.Commands.Find("journalctl") is null
                 ? "journalctl is not installed on this machine."
                 : "/run/systemd/system does not exist: systemd (and its journal) is not running on this machine.", OutputStream.Stderr);
             yield return new Verdict(VerdictStatus.Error, "journald is not available here; read the service's log files instead (log.search).");
@@ -64,7 +80,7 @@ public sealed class JournalTailProbe : IProbe
             arguments.Add("-f");
         }
 
-        var (running, startError) = Start(arguments);
+        var (running, startError) = Start(host, arguments);
         if (running is null)
         {
             yield return new Verdict(VerdictStatus.Error, $"journalctl did not start: {startError}");
@@ -119,11 +135,11 @@ public sealed class JournalTailProbe : IProbe
         }
     }
 
-    private (IRunningCommand? Running, string? Error) Start(IReadOnlyList<string> arguments)
+    private static (IRunningCommand? Running, string? Error) Start(HostAccess host, IReadOnlyList<string> arguments)
     {
         try
         {
-            return (_host.Commands.Start("journalctl", arguments), null);
+            return (host.Commands.Start("journalctl", arguments), null);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -17,14 +17,19 @@ public sealed class LogSearchProbe : IProbe
     private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public LogSearchProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal LogSearchProbe(HostAccess host) => _host = host;
+    public LogSearchProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal LogSearchProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "log.search",
@@ -51,9 +56,14 @@ public sealed class LogSearchProbe : IProbe
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
         var target = request.Target;
-        if (HostAccess.WhyNotLocal(target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot search logs: {notLocal}.");
+            foreach (var refusedEvent in lease.RefusalEvents("Cannot search logs"))
+            {
+                yield return refusedEvent;
+            }
+
             yield break;
         }
 
@@ -64,8 +74,8 @@ public sealed class LogSearchProbe : IProbe
             yield break;
         }
 
-        var allowed = HostPaths.AllowedLogFiles(_host.Files, target);
-        var check = HostPaths.CheckFile(_host.Files, path, target, allowed.Contains, "log files");
+        var allowed = HostPaths.AllowedLogFiles(host.Files, target);
+        var check = HostPaths.CheckFile(host.Files, path, target, allowed.Contains, "log files");
         if (check.Refusal is { } refusal)
         {
             yield return new Finding("log.error", "refused_by_policy");
@@ -92,7 +102,7 @@ public sealed class LogSearchProbe : IProbe
         yield return new OutputLine($"Searching {file} for {(request.Get("mode") == "literal" ? "the text" : "the pattern")} {Quote(request.Get("pattern"))}…", OutputStream.Info);
 
         var watch = Stopwatch.StartNew();
-        var search = await SearchAsync(file, scanner, maxBytes, ct);
+        var search = await SearchAsync(host, file, scanner, maxBytes, ct);
         if (ct.IsCancellationRequested)
         {
             yield break;
@@ -138,7 +148,7 @@ public sealed class LogSearchProbe : IProbe
                     yield break; // stopped: the runner records it
                 }
 
-                var poll = await PollAsync(file, position, lineNo, scanner, ct);
+                var poll = await PollAsync(host, file, position, lineNo, scanner, ct);
                 if (ct.IsCancellationRequested)
                 {
                     yield break;
@@ -212,11 +222,11 @@ public sealed class LogSearchProbe : IProbe
         }
     }
 
-    private async Task<SearchResult> SearchAsync(string file, LogScanner scanner, long maxBytes, CancellationToken ct)
+    private static async Task<SearchResult> SearchAsync(HostAccess host, string file, LogScanner scanner, long maxBytes, CancellationToken ct)
     {
         try
         {
-            await using var stream = _host.Files.OpenRead(file);
+            await using var stream = host.Files.OpenRead(file);
             var length = stream.Length;
             var from = Math.Max(0, length - maxBytes);
             long lines = 0;
@@ -277,12 +287,12 @@ public sealed class LogSearchProbe : IProbe
         return read;
     }
 
-    private async Task<PollResult> PollAsync(string file, long position, long lineNo, LogScanner scanner, CancellationToken ct)
+    private static async Task<PollResult> PollAsync(HostAccess host, string file, long position, long lineNo, LogScanner scanner, CancellationToken ct)
     {
         var matches = new List<(long, string)>();
         try
         {
-            await using var stream = _host.Files.OpenRead(file);
+            await using var stream = host.Files.OpenRead(file);
             var length = stream.Length;
             var reset = length < position;
             if (reset)

@@ -18,14 +18,19 @@ public sealed class NetTraceProbe : IProbe
 {
     private static readonly string[] UnreachableMarks = ["!H", "!N", "!P", "!X", "!S", "!F", "!A", "!C", "!V", "!Z"];
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public NetTraceProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal NetTraceProbe(HostAccess host) => _host = host;
+    public NetTraceProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal NetTraceProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "net.trace",
@@ -43,7 +48,19 @@ public sealed class NetTraceProbe : IProbe
 
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
-        var tool = _host.Commands.Find("tracepath") is not null ? "tracepath" : _host.Commands.Find("traceroute") is not null ? "traceroute" : null;
+        // A target with SSH settings is traced from its own machine; any other from the portal's.
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: false, ct);
+        if (lease.Access is not { } machine)
+        {
+            foreach (var refusal in lease.RefusalEvents("Cannot trace the route"))
+            {
+                yield return refusal;
+            }
+
+            yield break;
+        }
+
+        var tool = machine.Commands.Find("tracepath") is not null ? "tracepath" : machine.Commands.Find("traceroute") is not null ? "traceroute" : null;
         if (tool is null)
         {
             yield return new Finding("net.trace.tool", "none");
@@ -79,7 +96,7 @@ public sealed class NetTraceProbe : IProbe
 
         arguments.Add(address.ToString());
         yield return new Finding("net.trace.tool", tool);
-        var (running, error) = Start(tool, arguments);
+        var (running, error) = Start(machine, tool, arguments);
         if (running is null)
         {
             yield return new Verdict(VerdictStatus.Error, $"{tool} did not start: {error}");
@@ -181,11 +198,11 @@ public sealed class NetTraceProbe : IProbe
         }
     }
 
-    private (IRunningCommand? Running, string? Error) Start(string tool, IReadOnlyList<string> arguments)
+    private static (IRunningCommand? Running, string? Error) Start(HostAccess machine, string tool, IReadOnlyList<string> arguments)
     {
         try
         {
-            return (_host.Commands.Start(tool, arguments), null);
+            return (machine.Commands.Start(tool, arguments), null);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -14,14 +14,19 @@ public sealed class PortOwnerProbe : IProbe
 {
     internal const string ServicePattern = "[A-Za-z0-9@._-]{1,64}";
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public PortOwnerProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal PortOwnerProbe(HostAccess host) => _host = host;
+    public PortOwnerProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal PortOwnerProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "port.owner",
@@ -41,9 +46,14 @@ public sealed class PortOwnerProbe : IProbe
 
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (HostAccess.WhyNotLocal(request.Target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot inspect ports: {notLocal}.");
+            foreach (var refusal in lease.RefusalEvents("Cannot inspect ports"))
+            {
+                yield return refusal;
+            }
+
             yield break;
         }
 
@@ -53,7 +63,7 @@ public sealed class PortOwnerProbe : IProbe
         yield return new OutputLine($"Looking for {(protocol == "both" ? "TCP and UDP" : protocol.ToUpperInvariant())} sockets on port {port}…", OutputStream.Info);
 
         var watch = Stopwatch.StartNew();
-        var scan = await Task.Run(() => Scan(port, protocol, services), CancellationToken.None);
+        var scan = await Task.Run(() => Scan(host, port, protocol, services), CancellationToken.None);
         if (ct.IsCancellationRequested)
         {
             yield break;
@@ -113,9 +123,9 @@ public sealed class PortOwnerProbe : IProbe
             : new Verdict(VerdictStatus.Fail, $"Port {port} is held by pid {main.Pid} ({main.Name}, user {main.User}), not {string.Join("/", services)}; the service cannot bind it.");
     }
 
-    private ScanResult Scan(int port, string protocol, IReadOnlyCollection<string> services)
+    private static ScanResult Scan(HostAccess host, int port, string protocol, IReadOnlyCollection<string> services)
     {
-        var proc = new ProcTable(_host.Files);
+        var proc = new ProcTable(host.Files);
         var tables = ProcTable.SocketTables.Where(t => protocol == "both" || t.StartsWith(protocol, StringComparison.Ordinal));
         var sockets = proc.Sockets(tables).Where(x => x.Port == port && x.IsListening).ToList();
         var owners = proc.SocketOwners(sockets.Select(x => x.Inode).ToHashSet());

@@ -31,6 +31,9 @@ public sealed class ProcTable(IHostFileSystem fs)
     public const int CommandLineLimit = 300;
 
     private Dictionary<long, string>? _users;
+    private Dictionary<string, string>? _prefetched;
+    private Dictionary<string, IReadOnlyDictionary<string, string>>? _fdLinks;
+    private string? _procStat;
 
     public static readonly string[] SocketTables = ["tcp", "tcp6", "udp", "udp6"];
 
@@ -120,6 +123,11 @@ public sealed class ProcTable(IHostFileSystem fs)
 
         foreach (var pid in Pids())
         {
+            if (_fdLinks is null || !_fdLinks.ContainsKey($"/proc/{pid}/fd"))
+            {
+                PrefetchFds(Pids().SkipWhile(p => p != pid).Take(FdBatch));
+            }
+
             foreach (var inode in SocketInodes(pid))
             {
                 if (wanted.Contains(inode))
@@ -139,11 +147,9 @@ public sealed class ProcTable(IHostFileSystem fs)
 
     public IEnumerable<long> SocketInodes(int pid)
     {
-        var dir = $"/proc/{pid}/fd";
-        foreach (var fd in fs.List(dir))
+        foreach (var link in FdLinks(pid).Values)
         {
-            if (fs.ReadLink($"{dir}/{fd}") is { } link
-                && link.StartsWith("socket:[", StringComparison.Ordinal)
+            if (link.StartsWith("socket:[", StringComparison.Ordinal)
                 && long.TryParse(link.AsSpan(8, link.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
             {
                 yield return inode;
@@ -151,13 +157,49 @@ public sealed class ProcTable(IHostFileSystem fs)
         }
     }
 
-    public int OpenFiles(int pid) => fs.List($"/proc/{pid}/fd").Count;
+    public int OpenFiles(int pid) => _fdLinks?.ContainsKey($"/proc/{pid}/fd") == true ? FdLinks(pid).Count : fs.List($"/proc/{pid}/fd").Count;
+
+    /// <summary>How many processes' descriptor tables are read in one go (one round trip over SSH).</summary>
+    private const int FdBatch = 64;
+
+    /// <summary>
+    /// Reads these files at once (one round trip over SSH instead of one per file); the next read of
+    /// each is served from what was fetched, once, so later reads still see fresh values.
+    /// </summary>
+    public void Prefetch(IEnumerable<string> paths) => _prefetched = new Dictionary<string, string>(fs.ReadMany([.. paths]), StringComparer.Ordinal);
+
+    /// <summary>Prefetches what <see cref="Process"/> and <see cref="BelongsTo"/> read for each pid.</summary>
+    public void PrefetchProcesses(IEnumerable<int> pids) =>
+        Prefetch(pids.SelectMany(pid => new[] { $"/proc/{pid}/status", $"/proc/{pid}/stat", $"/proc/{pid}/cmdline", $"/proc/{pid}/cgroup" }));
+
+    /// <summary>Reads the descriptor links of these processes at once, for <see cref="SocketInodes"/> and <see cref="OpenFiles"/>.</summary>
+    public void PrefetchFds(IEnumerable<int> pids)
+    {
+        var dirs = pids.Select(pid => $"/proc/{pid}/fd").ToList();
+        var links = fs.ReadLinks(dirs);
+        // A directory without links (or one that vanished) is still "fetched": empty.
+        _fdLinks = dirs.ToDictionary(d => d, d => links.GetValueOrDefault(d) ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+    }
+
+    private IReadOnlyDictionary<string, string> FdLinks(int pid)
+    {
+        var dir = $"/proc/{pid}/fd";
+        if (_fdLinks is not null && _fdLinks.TryGetValue(dir, out var links))
+        {
+            return links;
+        }
+
+        return fs.ReadLinks([dir]).GetValueOrDefault(dir) ?? new Dictionary<string, string>();
+    }
+
+    private string? Read(string path) =>
+        _prefetched is not null && _prefetched.Remove(path, out var text) ? text : fs.ReadText(path);
 
     /// <returns>The process, or null when it has gone (or /proc does not show it).</returns>
     public ProcessEntry? Process(int pid)
     {
-        var status = fs.ReadText($"/proc/{pid}/status");
-        var stat = fs.ReadText($"/proc/{pid}/stat");
+        var status = Read($"/proc/{pid}/status");
+        var stat = Read($"/proc/{pid}/stat");
         if (status is null || stat is null)
         {
             return null;
@@ -172,17 +214,17 @@ public sealed class ProcTable(IHostFileSystem fs)
     }
 
     /// <summary>utime + stime in clock ticks, or null when the process has gone.</summary>
-    public ulong? CpuTicks(int pid) => fs.ReadText($"/proc/{pid}/stat") is { } stat ? ParseStat(stat).Cpu : null;
+    public ulong? CpuTicks(int pid) => Read($"/proc/{pid}/stat") is { } stat ? ParseStat(stat).Cpu : null;
 
     public string CommandLine(int pid)
     {
-        var raw = fs.ReadText($"/proc/{pid}/cmdline") ?? string.Empty;
+        var raw = Read($"/proc/{pid}/cmdline") ?? string.Empty;
         var text = raw.TrimEnd('\0').Replace('\0', ' ');
         return text.Length <= CommandLineLimit ? text : text[..CommandLineLimit] + "…";
     }
 
     /// <summary>The control groups the process is in (systemd puts a service's processes under "…/name.service").</summary>
-    public string CGroups(int pid) => fs.ReadText($"/proc/{pid}/cgroup") ?? string.Empty;
+    public string CGroups(int pid) => Read($"/proc/{pid}/cgroup") ?? string.Empty;
 
     internal static Dictionary<string, string> ParseStatus(string status)
     {
@@ -263,7 +305,7 @@ public sealed class ProcTable(IHostFileSystem fs)
     /// <summary>When the process started, from its start ticks and the boot time in /proc/stat.</summary>
     public DateTimeOffset? StartTime(ProcessEntry process)
     {
-        var btime = (fs.ReadText("/proc/stat") ?? string.Empty).Split('\n').FirstOrDefault(l => l.StartsWith("btime ", StringComparison.Ordinal));
+        var btime = (_procStat ??= fs.ReadText("/proc/stat") ?? string.Empty).Split('\n').FirstOrDefault(l => l.StartsWith("btime ", StringComparison.Ordinal));
         return btime is not null && long.TryParse(btime.AsSpan(6), CultureInfo.InvariantCulture, out var boot)
             ? DateTimeOffset.FromUnixTimeSeconds(boot).AddSeconds(process.StartTicks / TicksPerSecond)
             : null;

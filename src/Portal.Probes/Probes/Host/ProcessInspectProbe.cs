@@ -19,14 +19,19 @@ public sealed class ProcessInspectProbe : IProbe
     public const double MemFail = 60;
     public const double MemWarn = 40;
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public ProcessInspectProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal ProcessInspectProbe(HostAccess host) => _host = host;
+    public ProcessInspectProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal ProcessInspectProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "process.inspect",
@@ -48,18 +53,23 @@ public sealed class ProcessInspectProbe : IProbe
 
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (HostAccess.WhyNotLocal(request.Target) is { } notLocal)
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
         {
-            yield return new Verdict(VerdictStatus.Error, $"Cannot inspect processes: {notLocal}.");
+            foreach (var refusal in lease.RefusalEvents("Cannot inspect processes"))
+            {
+                yield return refusal;
+            }
+
             yield break;
         }
 
-        var proc = new ProcTable(_host.Files);
+        var proc = new ProcTable(host.Files);
         var pid = request.GetOptional("pid") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
         var name = request.GetOptional("name");
         var services = request.GetOptional("service") is { } s ? [s] : HostAccess.UnitNames(request.Target);
         var interval = TimeSpan.FromSeconds(request.GetInt("interval"));
-        var memTotal = ProcTable.Kilobytes(ProcTable.ParseStatus(_host.Files.ReadText("/proc/meminfo") ?? string.Empty).GetValueOrDefault("MemTotal") ?? "0") * 1024;
+        var memTotal = ProcTable.Kilobytes(ProcTable.ParseStatus(host.Files.ReadText("/proc/meminfo") ?? string.Empty).GetValueOrDefault("MemTotal") ?? "0") * 1024;
 
         yield return new OutputLine($"Measuring CPU over {interval.TotalSeconds:0} s…", OutputStream.Info);
         var before = await Task.Run(() => Ticks(proc), CancellationToken.None);
@@ -149,13 +159,20 @@ public sealed class ProcessInspectProbe : IProbe
                 : new Verdict(VerdictStatus.Pass, $"{what}.");
     }
 
-    private static Dictionary<int, ulong> Ticks(ProcTable proc) =>
-        proc.Pids().Select(pid => (pid, ticks: proc.CpuTicks(pid))).Where(x => x.ticks is not null).ToDictionary(x => x.pid, x => x.ticks!.Value);
+    private static Dictionary<int, ulong> Ticks(ProcTable proc)
+    {
+        var pids = proc.Pids().ToList();
+        proc.Prefetch(pids.Select(pid => $"/proc/{pid}/stat"));
+        return pids.Select(pid => (pid, ticks: proc.CpuTicks(pid))).Where(x => x.ticks is not null).ToDictionary(x => x.pid, x => x.ticks!.Value);
+    }
 
     private static List<Row> Collect(ProcTable proc, Dictionary<int, ulong> before, TimeSpan elapsed, long memTotal)
     {
         var rows = new List<Row>();
-        foreach (var pid in proc.Pids())
+        var pids = proc.Pids().ToList();
+        proc.PrefetchProcesses(pids);
+        proc.PrefetchFds(pids);
+        foreach (var pid in pids)
         {
             if (proc.Process(pid) is not { } p)
             {

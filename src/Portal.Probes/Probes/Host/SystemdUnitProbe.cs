@@ -14,14 +14,19 @@ public sealed class SystemdUnitProbe : IProbe
     private static readonly string[] Properties =
         ["LoadState", "ActiveState", "SubState", "MainPID", "ExecMainStartTimestamp", "NRestarts", "ExecMainStatus", "ExecMainCode", "Result", "UnitFileState"];
 
-    private readonly HostAccess _host;
+    private readonly IHostAccessProvider _hosts;
 
     public SystemdUnitProbe()
-        : this(HostAccess.Local)
+        : this(HostAccessProvider.Default)
     {
     }
 
-    internal SystemdUnitProbe(HostAccess host) => _host = host;
+    public SystemdUnitProbe(IHostAccessProvider hosts) => _hosts = hosts;
+
+    internal SystemdUnitProbe(HostAccess host)
+        : this(HostAccessProvider.Fixed(host))
+    {
+    }
 
     public ProbeDescriptor Descriptor { get; } = new(
         Kind: "systemd.unit",
@@ -39,13 +44,24 @@ public sealed class SystemdUnitProbe : IProbe
     public async IAsyncEnumerable<ProbeEvent> RunAsync(ProbeRequest request, [EnumeratorCancellation] CancellationToken ct)
     {
         var unit = request.Get("unit");
-        if ((HostAccess.WhyNotLocal(request.Target) ?? Systemd.WhyNotAllowed(unit, request.Target)) is { } refused)
+        using var lease = await _hosts.AcquireAsync(request.Target, mustBeHere: true, ct);
+        if (lease.Access is not { } host)
+        {
+            foreach (var refusal in lease.RefusalEvents($"Cannot inspect {unit}"))
+            {
+                yield return refusal;
+            }
+
+            yield break;
+        }
+
+        if (Systemd.WhyNotAllowed(unit, request.Target) is { } refused)
         {
             yield return new Verdict(VerdictStatus.Error, $"Cannot inspect {unit}: {refused}.");
             yield break;
         }
 
-        if (!Systemd.IsRunning(_host.Files) || _host.Commands.Find("systemctl") is null)
+        if (!Systemd.IsRunning(host.Files) || host.Commands.Find("systemctl") is null)
         {
             yield return new Finding("systemd.available", "false");
             yield return new OutputLine("/run/systemd/system does not exist: systemd is not the init system (PID 1) of this machine.", OutputStream.Stderr);
@@ -57,7 +73,7 @@ public sealed class SystemdUnitProbe : IProbe
         string[] arguments = ["show", unit, "--property=" + string.Join(',', Properties), "--no-pager"];
         yield return new OutputLine("systemctl " + string.Join(' ', arguments), OutputStream.Info);
         var watch = Stopwatch.StartNew();
-        var (result, error) = await RunAsync(arguments, ct);
+        var (result, error) = await RunAsync(host, arguments, ct);
         yield return new Metric("systemctl_ms", watch.Elapsed.TotalMilliseconds, "ms");
         if (result is null || result.ExitCode != 0)
         {
@@ -134,11 +150,11 @@ public sealed class SystemdUnitProbe : IProbe
         }
     }
 
-    private async Task<(CommandResult? Result, string? Error)> RunAsync(IReadOnlyList<string> arguments, CancellationToken ct)
+    private static async Task<(CommandResult? Result, string? Error)> RunAsync(HostAccess host, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         try
         {
-            return (await _host.Commands.RunAsync("systemctl", arguments, TimeSpan.FromSeconds(10), ct), null);
+            return (await host.Commands.RunAsync("systemctl", arguments, TimeSpan.FromSeconds(10), ct), null);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -28,6 +28,10 @@ public sealed partial class TargetsPage
 
     [Inject] public required ISnackbar Snackbar { get; init; }
 
+    [Inject] public required SshStatusService Ssh { get; init; }
+
+    private readonly Dictionary<string, SshStatus?> _ssh = new(StringComparer.Ordinal);
+
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
 
     /// <summary>?env= opens that environment; otherwise "local", otherwise the first.</summary>
@@ -58,6 +62,63 @@ public sealed partial class TargetsPage
         _environment = environment;
         _editing = null;
         _targets = await Inventory.ListTargetsAsync(environment);
+        _ssh.Clear();
+    }
+
+    /// <summary>Connects (through the probes' own pool) and shows reachability and the presented key.</summary>
+    private async Task CheckSshAsync(TargetRecord target)
+    {
+        _ssh[target.Name] = null;
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            _ssh[target.Name] = await Ssh.CheckAsync(target.Environment, target.Name, limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _ssh.Remove(target.Name);
+        }
+    }
+
+    /// <summary>The admin action: pin the key the server presents, if it is still the one shown. Audited.</summary>
+    private async Task TrustAsync(TargetRecord target, string fingerprint)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync(L["Targets.SshTrust"], L["Targets.SshTrustConfirm", target.Name, fingerprint],
+            yesText: L["Targets.SshTrust"], cancelText: L["Targets.Cancel"]);
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        var who = Auth is null ? "" : (await Auth).User.Identity?.Name ?? "";
+        string presented;
+        try
+        {
+            presented = await Ssh.ScanAsync(target, CancellationToken.None);
+        }
+        catch (Portal.Probes.Ssh.SshFailureException failure)
+        {
+            await Audit.WriteAsync(who, "ui", "target.ssh.trust", $"{target.Environment}/{target.Name}", "refused", new { reason = failure.Code });
+            Snackbar.Add(failure.Message, Severity.Error);
+            return;
+        }
+
+        if (!Portal.Probes.Ssh.SshFingerprint.Same(presented, fingerprint))
+        {
+            await Audit.WriteAsync(who, "ui", "target.ssh.trust", $"{target.Environment}/{target.Name}", "refused", new { wanted = fingerprint, presented });
+            Snackbar.Add(L["Targets.SshTrustMismatch", presented], Severity.Error);
+            return;
+        }
+
+        await Inventory.TrustHostKeyAsync(target.Environment, target.Name, fingerprint);
+        await Audit.WriteAsync(who, "ui", "target.ssh.trust", $"{target.Environment}/{target.Name}", "success", new { fingerprint, previous = target.SshHostKey });
+        Snackbar.Add(L["Targets.SshTrusted", fingerprint], Severity.Success);
+        await LoadTargetsAsync(target.Environment);
+        var trusted = _targets.FirstOrDefault(t => t.Name == target.Name);
+        if (trusted is not null)
+        {
+            await CheckSshAsync(trusted);
+        }
     }
 
     private void StartAdd()
@@ -126,9 +187,18 @@ public sealed class TargetForm
     public string Units { get; set; } = "";
     public bool AllowLoopback { get; set; }
     public bool AllowPrivate { get; set; }
+    public string? SshHost { get; set; }
+    public int? SshPort { get; set; }
+    public string? SshUser { get; set; }
+
+    /// <summary>Write-only: empty keeps the stored key unless <see cref="ClearSshKey"/>.</summary>
+    public string? SshPrivateKey { get; set; }
+    public bool ClearSshKey { get; set; }
+    public bool HasSshKey { get; set; }
 
     public static TargetForm From(TargetRecord t) => new()
     {
+        SshHost = t.SshHost, SshPort = t.SshPort, SshUser = t.SshUser, HasSshKey = t.HasSshKey,
         Name = t.Name, Role = t.Role, Kind = InventoryStore.KindName(t.Kind), Host = t.Host, Port = t.Port, BaseUrl = t.BaseUrl,
         Database = t.Database, Username = t.Username, UseTls = t.UseTls, LogPaths = string.Join('\n', t.LogPaths),
         Units = string.Join('\n', t.Units), AllowLoopback = t.AllowLoopback, AllowPrivate = t.AllowPrivate,
@@ -138,7 +208,8 @@ public sealed class TargetForm
     public TargetInput ToInput() => new(
         Role, Kind, Host, Port, BaseUrl, Database, Username,
         ClearPassword ? "" : string.IsNullOrEmpty(Password) ? null : Password,
-        UseTls, Lines(LogPaths), Lines(Units), AllowLoopback, AllowPrivate);
+        UseTls, Lines(LogPaths), Lines(Units), AllowLoopback, AllowPrivate,
+        SshHost, SshPort, SshUser, ClearSshKey ? "" : string.IsNullOrEmpty(SshPrivateKey) ? null : SshPrivateKey.Replace("\r\n", "\n", StringComparison.Ordinal));
 
     private static List<string> Lines(string text) =>
         [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
