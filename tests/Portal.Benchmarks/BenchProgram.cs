@@ -38,7 +38,11 @@ public static class BenchProgram
         }
 
         var command = args[0];
-        var outDir = Option(args, "--out") ?? Path.Combine(".local", "bench", "results");
+        var outDir = Path.GetFullPath(Option(args, "--out") ?? Path.Combine(".local", "bench", "results"));
+        var doc = Path.GetFullPath(Option(args, "--doc") ?? Path.Combine("docs", "benchmarks.md"));
+        // WebApplicationFactory finds the portal's content root through MvcTestingAppManifest.json in the
+        // current directory (as under dotnet test); paths given on the command line are resolved above.
+        Directory.SetCurrentDirectory(AppContext.BaseDirectory);
         var quick = args.Contains("--quick");
         var results = new BenchResults(command);
         try
@@ -61,7 +65,7 @@ public static class BenchProgram
                     await new CliComparisonBenchmark(quick ? 5 : 20).RunAsync(results);
                     break;
                 case "search":
-                    await new SearchBenchmark(quick ? 1_000 : 10_000, quick ? 10 : 40).RunAsync(results);
+                    await new SearchBenchmark(quick ? 1_000 : 10_000, 10).RunAsync(results);
                     break;
                 case "sweep":
                     await SweepBenchmark.RunAsync(results);
@@ -70,7 +74,7 @@ public static class BenchProgram
                     MicroBenchmarks.Run(results, Path.Combine(outDir, "bdn"), quick);
                     break;
                 case "report":
-                    await BenchReport.WriteAsync(outDir, Option(args, "--doc") ?? Path.Combine("docs", "benchmarks.md"));
+                    await BenchReport.WriteAsync(outDir, doc);
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown command '{command}'\n{Usage}");

@@ -30,6 +30,7 @@ public sealed class BenchPortal : IAsyncDisposable
         settings?.Invoke(portal._host.Settings);
         await portal._host.InitializeAsync();
         portal._client = portal._host.CreateClient();
+        await ReadyWait.UntilReadyAsync(portal._client, TimeSpan.FromSeconds(90));
         await portal.PutTargetAsync("box", new { role = "box", kind = "host", host = "127.0.0.1", allowLoopback = true });
         return portal;
     }

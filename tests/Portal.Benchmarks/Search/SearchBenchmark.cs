@@ -35,7 +35,9 @@ public sealed class SearchBenchmark(int count, int queriesPerSubject)
             await subject.SearchAsync("warm-up", CancellationToken.None);
             var times = new List<double>();
             var hits = new List<int>();
-            for (var i = 0; i < queriesPerSubject; i++)
+            // Each query is timed; a slow search stops after a minute (at least three queries) to keep bench.sh in budget.
+            var budget = Stopwatch.StartNew();
+            for (var i = 0; i < queriesPerSubject && (i < 3 || budget.Elapsed < TimeSpan.FromMinutes(1)); i++)
             {
                 var query = Queries[i % Queries.Length];
                 var started = Stopwatch.GetTimestamp();
@@ -45,7 +47,7 @@ public sealed class SearchBenchmark(int count, int queriesPerSubject)
 
             var s = Stats.Summarize(times);
             results.Detail($"{subject.Name}: {s} ms; hits per query {string.Join(",", hits.Take(Queries.Length))}");
-            results.Add($"search over {count:N0} runbooks: {subject.Name}", "p95 <= 20 ms", $"p50 {Fmt.Ms(s.P50)}, p95 {Fmt.Ms(s.P95)}", s.P95 <= 20);
+            results.Add($"search over {count:N0} runbooks: {subject.Name}", "p95 <= 20 ms", $"p50 {Fmt.Ms(s.P50)}, p95 {Fmt.Ms(s.P95)} ({s.Count} queries)", s.P95 <= 20);
         }
     }
 
@@ -65,7 +67,7 @@ public sealed class SearchBenchmark(int count, int queriesPerSubject)
                 var content = Vary(templates[number % templates.Count].Content, number, random);
                 slugs[i] = $"gen-{number:D5}";
                 contents[i] = RunbookJson.Serialize(content);
-                hashes[i] = RunbookJson.Hash(content);
+                hashes[i] = $"bench-{number}"; // only the seed compares hashes
             }
 
             const string sql = """
@@ -81,13 +83,23 @@ public sealed class SearchBenchmark(int count, int queriesPerSubject)
 
     private static RunbookContent Vary(RunbookContent template, int number, Random random)
     {
-        var copy = RunbookJson.Deserialize<RunbookContent>(RunbookJson.Serialize(template));
+        // Steps and solutions are shared with the template: only serialized, never changed.
         var service = Services[number % Services.Length];
-        copy.Position = 1_000 + number;
-        copy.Title = LocalizedText.Of($"{service} {template.Title.In("zh-CN")} #{number}", $"{service} {template.Title.In("en")} #{number}");
-        copy.Symptoms.Add(LocalizedText.Of(
-            $"{Words[random.Next(Words.Length)]} {Words[random.Next(Words.Length)]} svc-{number}",
-            $"{Words[random.Next(Words.Length)]} on {service} svc-{number}"));
-        return copy;
+        return new RunbookContent
+        {
+            Category = template.Category,
+            Position = 1_000 + number,
+            Title = LocalizedText.Of($"{service} {template.Title.In("zh-CN")} #{number}", $"{service} {template.Title.In("en")} #{number}"),
+            Summary = template.Summary,
+            Symptoms =
+            [
+                .. template.Symptoms,
+                LocalizedText.Of(
+                    $"{Words[random.Next(Words.Length)]} {Words[random.Next(Words.Length)]} svc-{number}",
+                    $"{Words[random.Next(Words.Length)]} on {service} svc-{number}"),
+            ],
+            Steps = template.Steps,
+            Solutions = template.Solutions,
+        };
     }
 }
