@@ -110,4 +110,7 @@ public static class Ev
 
     public static Func<Guid, long, RunEvent> Dropping(string text) =>
         (run, seq) => new RunEvent(run, seq, At, RunEventTypes.Status, Text: text, Key: "dropping");
+
+    public static Func<Guid, long, RunEvent> Dropped(string text) =>
+        (run, seq) => new RunEvent(run, seq, At, RunEventTypes.Status, Text: text, Key: "dropped");
 }
