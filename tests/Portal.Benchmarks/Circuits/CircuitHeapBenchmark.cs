@@ -67,6 +67,13 @@ public sealed class CircuitHeapBenchmark(int circuits)
         await Task.Delay(Settle); // idle: first-render follow-ups (JS interop, timers) done
         var after = FullGcHeap();
         Console.WriteLine($"  heap {Fmt.Mb(before)} -> {Fmt.Mb(after)} with {count} pages");
+        if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_HOLD_SECONDS"), out var hold) && hold > 0)
+        {
+            // For a look inside: `dotnet-gcdump collect -p <pid>` while the pages are still open.
+            Console.WriteLine($"  holding {hold} s with the pages open (pid {Environment.ProcessId})");
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+        }
+
         foreach (var (context, _) in opened)
         {
             await context.DisposeAsync();

@@ -59,9 +59,10 @@ public sealed class BenchPortal : IAsyncDisposable
         _client.GetFromJsonAsync<JsonElement>($"/api/runs/{runId}", ct);
 
     /// <summary>A connection to /hubs/runs signed in with the admin's bearer token, not yet started.</summary>
-    public HubConnection CreateHubConnection() =>
+    public HubConnection CreateHubConnection(TimeSpan? serverTimeout = null) =>
         new HubConnectionBuilder()
             .WithUrl(new Uri(BaseAddress, "/hubs/runs"), o => o.AccessTokenProvider = () => Task.FromResult(_host.AdminToken))
+            .WithServerTimeout(serverTimeout ?? TimeSpan.FromSeconds(30))
             .Build();
 
     public async ValueTask DisposeAsync()
