@@ -185,7 +185,7 @@ public sealed class HubLoadBenchmark(HubLoadOptions options)
         {
             // Deadline: whatever did not arrive counts as lost.
         }
-        catch (Exception ex) when (ex is Microsoft.AspNetCore.SignalR.HubException or InvalidOperationException or TimeoutException or System.Net.WebSockets.WebSocketException or IOException or HttpRequestException)
+        catch (Exception ex) when (ex is Microsoft.AspNetCore.SignalR.HubException or InvalidDataException or InvalidOperationException or TimeoutException or System.Net.WebSockets.WebSocketException or IOException or HttpRequestException)
         {
             // The connection died mid-stream: what did not arrive counts as lost, and the failure is counted.
             return new Received(latencies, seen.Count, late, Failed: true);
