@@ -11,6 +11,7 @@ public sealed class RunFeed(Guid runId, int capacity = RunFeed.DefaultCapacity)
 
     private readonly RunEvent?[] _ring = new RunEvent?[capacity];
     private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _completed = NewSignal();
     private TaskCompletionSource _changed = NewSignal();
     private long _lastSeq;
 
@@ -28,6 +29,9 @@ public sealed class RunFeed(Guid runId, int capacity = RunFeed.DefaultCapacity)
     }
 
     public bool IsComplete { get; private set; }
+
+    /// <summary>Completes when the run's last event is in the feed.</summary>
+    public Task Completion => _completed.Task;
 
     /// <summary>Oldest sequence number still in the ring; older ones must be read from the database.</summary>
     public long OldestSeq
@@ -59,6 +63,10 @@ public sealed class RunFeed(Guid runId, int capacity = RunFeed.DefaultCapacity)
         }
 
         signal.TrySetResult();
+        if (e.IsTerminal)
+        {
+            _completed.TrySetResult();
+        }
     }
 
     /// <summary>Events with seq &gt; <paramref name="afterSeq"/> still in the ring, at most <paramref name="max"/>.</summary>

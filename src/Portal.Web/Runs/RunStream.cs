@@ -40,8 +40,9 @@ public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider
                     var wait = minInterval - (time.GetUtcNow() - lastYield);
                     if (wait > TimeSpan.Zero && !batch[^1].IsTerminal)
                     {
-                        // Coalesce: wait out the interval, then send everything that arrived meanwhile.
-                        await Task.Delay(wait, time, ct);
+                        // Coalesce: wait out the interval, then send everything that arrived meanwhile; a run
+                        // that ends meanwhile is sent at once (a short probe's result does not wait 100 ms).
+                        await WaitIntervalAsync(feed, wait, ct);
                         continue;
                     }
 
@@ -89,5 +90,17 @@ public sealed class RunStream(RunRegistry registry, RunStore store, TimeProvider
         {
             remote?.Dispose();
         }
+    }
+
+    private async Task WaitIntervalAsync(RunFeed? feed, TimeSpan wait, CancellationToken ct)
+    {
+        if (feed is null || feed.IsComplete)
+        {
+            await Task.Delay(wait, time, ct);
+            return;
+        }
+
+        await Task.WhenAny(Task.Delay(wait, time, ct), feed.Completion);
+        ct.ThrowIfCancellationRequested();
     }
 }

@@ -85,4 +85,20 @@ public sealed class RunViewTests
         Assert.Equal(RunStatus.Running, view.Status);
         Assert.False(view.IsFinished);
     }
+
+    [Fact]
+    public void Apply_DroppedCountBeforeTheEnd_StaysAfterTheRunEnds()
+    {
+        var view = new RunView();
+        view.Apply(
+        [
+            Ev.Started()(Run, 1),
+            Ev.Dropping("Output limit reached: 10 lines dropped so far")(Run, 2),
+            Ev.Dropped("78000 lines dropped (output limit 20000 lines); the last 2000 lines follow.")(Run, 3),
+            Ev.Finished("pass", "printed 100000 lines")(Run, 4),
+        ]);
+
+        Assert.True(view.IsFinished);
+        Assert.Equal("78000 lines dropped (output limit 20000 lines); the last 2000 lines follow.", view.Notice);
+    }
 }

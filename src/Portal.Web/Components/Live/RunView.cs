@@ -12,6 +12,7 @@ public sealed class RunView(int maxLines = RunView.DefaultMaxLines)
     public const int DefaultMaxLines = 10_000;
 
     private readonly List<RunEvent> _lines = new(Math.Min(maxLines, 1024));
+    private bool _noticeIsFinal;
 
     public IReadOnlyList<RunEvent> Lines => _lines;
 
@@ -67,10 +68,13 @@ public sealed class RunView(int maxLines = RunView.DefaultMaxLines)
                 case RunEventTypes.Status when e.IsTerminal:
                     Status = e.Value ?? "error";
                     Summary = e.Text;
-                    Notice = null;
+                    // "Dropping…" is progress and ends with the run; "N lines dropped" is part of the result
+                    // and stays (the firehose benchmark found the page forgot it at the end).
+                    Notice = _noticeIsFinal ? Notice : null;
                     break;
                 case RunEventTypes.Status when e.Key is "dropping":
                     Notice = e.Text;
+                    _noticeIsFinal = e.Key == "dropped";
                     break;
                 case RunEventTypes.Status when e.Key is "dropped":
                     Notice = null;
