@@ -7,6 +7,8 @@ using Portal.Web.Hosting;
 using Portal.Web.Incidents;
 using Portal.Web.Inventory;
 using Portal.Web.Localization;
+using Portal.Web.Observability;
+using Portal.Web.Resilience;
 using Portal.Web.Runs;
 using Serilog;
 
@@ -22,10 +24,12 @@ builder.Services.AddRunbooks(builder.Configuration.GetRequiredConnectionString("
 builder.Services.AddPortalDataProtection(builder.Configuration);
 builder.Services.AddPortalAuth();
 builder.Services.AddPortalInventory();
+builder.Services.AddPortalResilience(builder.Configuration);
 builder.Services.AddPortalRuns(builder.Configuration);
 builder.Services.AddPortalIncidents();
 builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
+builder.Services.AddPortalMetrics(builder.Configuration);
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
 builder.Services.AddPortalHttps(builder.Configuration);
@@ -46,7 +50,8 @@ if (!app.Environment.IsDevelopment())
 // and other callers keep their status codes and problem details.
 app.UseWhen(
     context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api")
-               && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health"),
+               && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health")
+               && !context.Request.Path.StartsWithSegments("/metrics"),
     page => page.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseSerilogRequestLogging();
 app.UseBadRequestProblems();
@@ -59,6 +64,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapOpenApi().RequireAuthorization(PortalRoles.Viewer);
 app.MapPortalHealthChecks();
+app.MapPortalMetrics();
 app.MapCultureEndpoints();
 app.MapAuthEndpoints();
 app.MapUserEndpoints();

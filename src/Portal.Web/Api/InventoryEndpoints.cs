@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Probes.Contract;
 using Portal.Web.Auth;
 using Portal.Web.Inventory;
+using Portal.Web.Resilience;
 
 namespace Portal.Web.Api;
 
@@ -15,7 +16,7 @@ public static partial class InventoryEndpoints
         group.MapGet("/", async (InventoryStore store, CancellationToken ct) => TypedResults.Ok(await store.ListEnvironmentsAsync(ct)))
             .WithName("ListEnvironments").WithSummary("Environments and how many targets each has.").RequireAuthorization(PortalRoles.Viewer);
         group.MapGet("/{environment}/targets", ListTargetsAsync).RequireAuthorization(PortalRoles.Viewer)
-            .WithName("ListTargets").WithSummary("The targets of an environment (passwords never included; hasPassword says whether one is set).")
+            .WithName("ListTargets").WithSummary("The targets of an environment (passwords never included; hasPassword says whether one is set), each with its circuit breaker's state.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{environment}/targets/{name}", PutTargetAsync).RequireAuthorization(PortalRoles.Admin)
             .WithName("PutTarget").WithSummary("Creates or replaces a target. password: omitted or null keeps the stored one, \"\" removes it.")
@@ -27,18 +28,19 @@ public static partial class InventoryEndpoints
     }
 
     internal static async Task<Results<Ok<List<TargetDto>>, ProblemHttpResult>> ListTargetsAsync(
-        string environment, InventoryStore store, CancellationToken ct)
+        string environment, InventoryStore store, TargetBreakers breakers, CancellationToken ct)
     {
         if (!await store.EnvironmentExistsAsync(environment, ct))
         {
             return TypedResults.Problem(title: "Environment not found", detail: $"There is no environment '{Clip(environment)}'.", statusCode: 404);
         }
 
-        return TypedResults.Ok((await store.ListTargetsAsync(environment, ct)).Select(TargetDto.From).ToList());
+        return TypedResults.Ok((await store.ListTargetsAsync(environment, ct)).Select(t => TargetDto.From(t, breakers)).ToList());
     }
 
     internal static async Task<Results<Ok<TargetDto>, ValidationProblem>> PutTargetAsync(
-        string environment, string name, TargetInput input, InventoryStore store, AuditLog audit, HttpContext http, CancellationToken ct)
+        string environment, string name, TargetInput input, InventoryStore store, TargetBreakers breakers, AuditLog audit, HttpContext http,
+        CancellationToken ct)
     {
         var errors = Validate(environment, name, input, out var kind);
         var who = http.User.Identity?.Name ?? "";
@@ -58,15 +60,18 @@ public static partial class InventoryEndpoints
             AllowLoopback = input.AllowLoopback, AllowPrivate = input.AllowPrivate,
         };
         await store.UpsertTargetAsync(record, input.Password, ct);
+        // A changed target (perhaps a new address) deserves a fresh try.
+        await breakers.ResetAsync(environment, name);
         await audit.WriteAsync(who, AuthEndpoints.Source(http), "target.put", $"{environment}/{name}", "success",
             new { input.Role, input.Kind, input.Host, input.Port, input.BaseUrl, password = input.Password is null ? "kept" : input.Password.Length == 0 ? "removed" : "changed" }, ct);
-        return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!));
+        return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!, breakers));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteTargetAsync(
-        string environment, string name, InventoryStore store, AuditLog audit, HttpContext http, CancellationToken ct)
+        string environment, string name, InventoryStore store, TargetBreakers breakers, AuditLog audit, HttpContext http, CancellationToken ct)
     {
         var deleted = await store.DeleteTargetAsync(environment, name, ct);
+        await breakers.ResetAsync(environment, name);
         await audit.WriteAsync(http.User.Identity?.Name ?? "", AuthEndpoints.Source(http), "target.delete", $"{Clip(environment)}/{Clip(name)}",
             deleted ? "success" : "not found", null, ct);
         return deleted
@@ -205,12 +210,13 @@ public sealed record TargetInput(
     bool AllowPrivate = false);
 
 /// <summary>A target as read through the API: never the password.</summary>
+/// <param name="Breaker">Its circuit breaker on this instance: state (closed, open, half-open), openSince, retryAt, lastError, lastErrorAt.</param>
 public sealed record TargetDto(
     string Environment, string Name, string Role, string Kind, string? Host, int? Port, string? BaseUrl, string? Database,
     string? Username, bool HasPassword, bool UseTls, IReadOnlyList<string> LogPaths, IReadOnlyList<string> Units,
-    bool AllowLoopback, bool AllowPrivate, DateTimeOffset UpdatedAt)
+    bool AllowLoopback, bool AllowPrivate, DateTimeOffset UpdatedAt, BreakerState Breaker)
 {
-    public static TargetDto From(TargetRecord t) => new(
+    public static TargetDto From(TargetRecord t, TargetBreakers breakers) => new(
         t.Environment, t.Name, t.Role, InventoryStore.KindName(t.Kind), t.Host, t.Port, t.BaseUrl, t.Database, t.Username,
-        t.HasPassword, t.UseTls, t.LogPaths, t.Units, t.AllowLoopback, t.AllowPrivate, t.UpdatedAt);
+        t.HasPassword, t.UseTls, t.LogPaths, t.Units, t.AllowLoopback, t.AllowPrivate, t.UpdatedAt, breakers.StateOf(t.Environment, t.Name));
 }
