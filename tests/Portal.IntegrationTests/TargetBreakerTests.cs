@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Portal.Testing;
+using Xunit.Abstractions;
 
 namespace Portal.IntegrationTests;
 
