@@ -41,13 +41,33 @@ public static class PortalLogging
 
             if (!string.IsNullOrWhiteSpace(file) && CanOpen(file))
             {
-                logger.WriteTo.File(Formatter(json), file);
+#pragma warning disable CS0618 // WriteTo.File() offers no way to guard the sink's Dispose; the constructor is still public in 7.x.
+                logger.WriteTo.Sink(new GuardedSink(new Serilog.Sinks.File.FileSink(file, Formatter(json), fileSizeLimitBytes: null)));
+#pragma warning restore CS0618
             }
         },
         // Each host logs through its own logger, never the process-wide static one: two portals in
         // one process (the tests) would otherwise write into whichever logger was created last.
         preserveStaticLogger: true);
         return builder;
+    }
+
+    /// <summary>Serilog isolates a sink's failing writes, not its failing Dispose: a log file on a full disk must not fail the shutdown either.</summary>
+    private sealed class GuardedSink(Serilog.Sinks.File.FileSink inner) : Serilog.Core.ILogEventSink, IDisposable
+    {
+        public void Emit(Serilog.Events.LogEvent logEvent) => inner.Emit(logEvent);
+
+        public void Dispose()
+        {
+            try
+            {
+                inner.Dispose();
+            }
+            catch (IOException ex)
+            {
+                SelfLog.WriteLine("Closing the log file failed: {0}", ex.Message);
+            }
+        }
     }
 
     private static ITextFormatter Formatter(bool json) => json
