@@ -8,6 +8,7 @@ using Portal.Web.Hosting;
 using Portal.Web.Incidents;
 using Portal.Web.Inventory;
 using Portal.Web.Localization;
+using Portal.Web.Observability;
 using Portal.Web.Resilience;
 using Portal.Web.Runs;
 using Portal.Web.Triage;
@@ -27,12 +28,14 @@ builder.Services.AddPortalDataProtection(builder.Configuration);
 builder.Services.AddPortalAuth();
 builder.Services.AddPortalOidc(builder.Configuration);
 builder.Services.AddPortalInventory();
+builder.Services.AddPortalTargetResilience(builder.Configuration);
 builder.Services.AddPortalRuns(builder.Configuration);
 builder.Services.AddPortalIncidents();
 builder.Services.AddPortalAuthoring();
 builder.Services.AddPortalTriage();
 builder.Services.AddPortalRedis(builder.Configuration);
 builder.Services.AddPortalHealthChecks();
+builder.Services.AddPortalMetrics(builder.Configuration);
 builder.Services.AddPortalLocalization();
 builder.Services.AddPortalUi();
 builder.Services.AddPortalHttps(builder.Configuration);
@@ -54,7 +57,8 @@ if (!app.Environment.IsDevelopment())
 // and other callers keep their status codes and problem details.
 app.UseWhen(
     context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api")
-               && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health"),
+               && !context.Request.Path.StartsWithSegments("/hubs") && !context.Request.Path.StartsWithSegments("/health")
+               && !context.Request.Path.StartsWithSegments("/metrics"),
     page => page.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 // Routing after the status-code pages, so a re-executed request (/not-found) is routed again; with
 // the implicit routing at the front of the pipeline an unknown page answered a bare, empty 404.
@@ -71,6 +75,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapOpenApi().RequireAuthorization(PortalRoles.Viewer);
 app.MapPortalHealthChecks();
+app.MapPortalMetrics();
 app.MapCultureEndpoints();
 app.MapAuthEndpoints();
 app.MapOidcSignIn();

@@ -157,6 +157,16 @@ public sealed class AuthTests(PortalHost host) : IClassFixture<PortalHost>
     }
 
     [Fact]
+    public void Matrix_CoversMetrics_ForViewersOnly()
+    {
+        // /metrics is in the role matrix above like any endpoint: Prometheus scrapes it with a viewer's bearer token.
+        var metrics = Assert.Single(Endpoints(), e => e.Route == "metrics");
+
+        Assert.Equal(PortalRoles.Viewer, metrics.Policy);
+        Assert.False(metrics.Anonymous);
+    }
+
+    [Fact]
     public async Task Hub_AnonymousIsRefused_ViewerMayConnect()
     {
         var viewerToken = await host.IssueTokenAsync("hub-viewer", await host.CreateUserAsync("hub-viewer", PortalRoles.Viewer));

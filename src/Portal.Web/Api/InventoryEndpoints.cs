@@ -4,6 +4,7 @@ using Portal.Probes.Contract;
 using Portal.Probes.Ssh;
 using Portal.Web.Auth;
 using Portal.Web.Inventory;
+using Portal.Web.Resilience;
 
 namespace Portal.Web.Api;
 
@@ -16,7 +17,7 @@ public static partial class InventoryEndpoints
         group.MapGet("/", async (InventoryStore store, CancellationToken ct) => TypedResults.Ok(await store.ListEnvironmentsAsync(ct)))
             .WithName("ListEnvironments").WithSummary("Environments and how many targets each has.").RequireAuthorization(PortalRoles.Viewer);
         group.MapGet("/{environment}/targets", ListTargetsAsync).RequireAuthorization(PortalRoles.Viewer)
-            .WithName("ListTargets").WithSummary("The targets of an environment (passwords never included; hasPassword says whether one is set).")
+            .WithName("ListTargets").WithSummary("The targets of an environment (passwords never included; hasPassword says whether one is set), each with its circuit breaker's state.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{environment}/targets/{name}", PutTargetAsync).RequireAuthorization(PortalRoles.Admin)
             .WithName("PutTarget").WithSummary("Creates or replaces a target. password: omitted or null keeps the stored one, \"\" removes it.")
@@ -34,18 +35,19 @@ public static partial class InventoryEndpoints
     }
 
     internal static async Task<Results<Ok<List<TargetDto>>, ProblemHttpResult>> ListTargetsAsync(
-        string environment, InventoryStore store, CancellationToken ct)
+        string environment, InventoryStore store, TargetBreakers breakers, CancellationToken ct)
     {
         if (!await store.EnvironmentExistsAsync(environment, ct))
         {
             return TypedResults.Problem(title: "Environment not found", detail: $"There is no environment '{Clip(environment)}'.", statusCode: 404);
         }
 
-        return TypedResults.Ok((await store.ListTargetsAsync(environment, ct)).Select(TargetDto.From).ToList());
+        return TypedResults.Ok((await store.ListTargetsAsync(environment, ct)).Select(t => TargetDto.From(t, breakers)).ToList());
     }
 
     internal static async Task<Results<Ok<TargetDto>, ValidationProblem>> PutTargetAsync(
-        string environment, string name, TargetInput input, InventoryStore store, AuditLog audit, HttpContext http, CancellationToken ct)
+        string environment, string name, TargetInput input, InventoryStore store, TargetBreakers breakers, AuditLog audit, HttpContext http,
+        CancellationToken ct)
     {
         var errors = Validate(environment, name, input, out var kind);
         var who = http.User.Identity?.Name ?? "";
@@ -70,6 +72,8 @@ public static partial class InventoryEndpoints
             SshHostKey = SshFingerprint.Normalize(input.SshHostKey),
         };
         await store.UpsertTargetAsync(record, input.Password, input.SshPrivateKey, keepHostKey: input.SshHostKey is null, ct);
+        // A changed target (perhaps a new address) deserves a fresh try.
+        await breakers.ResetAsync(environment, name);
         await audit.WriteAsync(who, AuthEndpoints.Source(http), "target.put", $"{environment}/{name}", "success",
             new
             {
@@ -77,13 +81,14 @@ public static partial class InventoryEndpoints
                 input.SshHost, input.SshPort, input.SshUser, sshPrivateKey = input.SshPrivateKey is null ? "kept" : input.SshPrivateKey.Length == 0 ? "removed" : "changed",
                 sshHostKey = input.SshHostKey is null ? "kept" : record.SshHostKey ?? "removed",
             }, ct);
-        return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!));
+        return TypedResults.Ok(TargetDto.From((await store.GetTargetAsync(environment, name, ct))!, breakers));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteTargetAsync(
-        string environment, string name, InventoryStore store, AuditLog audit, HttpContext http, CancellationToken ct)
+        string environment, string name, InventoryStore store, TargetBreakers breakers, AuditLog audit, HttpContext http, CancellationToken ct)
     {
         var deleted = await store.DeleteTargetAsync(environment, name, ct);
+        await breakers.ResetAsync(environment, name);
         await audit.WriteAsync(http.User.Identity?.Name ?? "", AuthEndpoints.Source(http), "target.delete", $"{Clip(environment)}/{Clip(name)}",
             deleted ? "success" : "not found", null, ct);
         return deleted
@@ -273,14 +278,15 @@ public sealed record TargetInput(
     string? SshHostKey = null);
 
 /// <summary>A target as read through the API: never the password.</summary>
+/// <param name="Breaker">Its circuit breaker on this instance: state (closed, open, half-open), openSince, retryAt, lastError, lastErrorAt.</param>
 public sealed record TargetDto(
     string Environment, string Name, string Role, string Kind, string? Host, int? Port, string? BaseUrl, string? Database,
     string? Username, bool HasPassword, bool UseTls, IReadOnlyList<string> LogPaths, IReadOnlyList<string> Units,
     bool AllowLoopback, bool AllowPrivate, DateTimeOffset UpdatedAt,
-    string? SshHost, int? SshPort, string? SshUser, bool HasSshKey, string? SshHostKey)
+    string? SshHost, int? SshPort, string? SshUser, bool HasSshKey, string? SshHostKey, BreakerState Breaker)
 {
-    public static TargetDto From(TargetRecord t) => new(
+    public static TargetDto From(TargetRecord t, TargetBreakers breakers) => new(
         t.Environment, t.Name, t.Role, InventoryStore.KindName(t.Kind), t.Host, t.Port, t.BaseUrl, t.Database, t.Username,
         t.HasPassword, t.UseTls, t.LogPaths, t.Units, t.AllowLoopback, t.AllowPrivate, t.UpdatedAt,
-        t.SshHost, t.SshPort, t.SshUser, t.HasSshKey, t.SshHostKey);
+        t.SshHost, t.SshPort, t.SshUser, t.HasSshKey, t.SshHostKey, breakers.StateOf(t.Environment, t.Name));
 }

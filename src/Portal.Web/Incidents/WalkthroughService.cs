@@ -28,6 +28,10 @@ public sealed class WalkthroughService(
     ILogger<WalkthroughService> logger)
 {
     public const int MaxNoteLength = 4000;
+
+    /// <summary>Every log line written while working on an incident carries its id, including the
+    /// lines of the probe runs it starts (the run's task inherits the scope).</summary>
+    private static IDisposable IncidentLogScope(Guid id) => Serilog.Context.LogContext.PushProperty("IncidentId", id);
     private const string System = "portal";
 
     /// <summary>
@@ -179,6 +183,7 @@ public sealed class WalkthroughService(
     /// </summary>
     public async Task<Guid> RunStepAsync(Guid id, string stepId, string user, CancellationToken ct = default)
     {
+        using var incidentScope = IncidentLogScope(id);
         var incident = await OpenAsync(id, ct);
         EnsureDriver(incident, user);
         var content = await PinnedAsync(incident, ct);
@@ -233,6 +238,7 @@ public sealed class WalkthroughService(
     /// </summary>
     public async Task<bool> CompleteRunAsync(Guid id, Guid runId, string stepId, CancellationToken ct = default)
     {
+        using var incidentScope = IncidentLogScope(id);
         var run = await runs.GetAsync(runId, ct);
         if (run is null || run.Status == RunStatus.Running)
         {
@@ -260,6 +266,7 @@ public sealed class WalkthroughService(
     /// <summary>Gives the value of input step <paramref name="stepId"/> (the step the walkthrough is at).</summary>
     public async Task<IncidentView> SubmitInputAsync(Guid id, string stepId, string? value, string user, CancellationToken ct = default)
     {
+        using var incidentScope = IncidentLogScope(id);
         var incident = await OpenAsync(id, ct);
         var content = await PinnedAsync(incident, ct);
         var step = StepAt(content, incident, stepId);
@@ -296,6 +303,7 @@ public sealed class WalkthroughService(
     /// </summary>
     public async Task<IncidentView> ChooseAsync(Guid id, string? target, string user, CancellationToken ct = default)
     {
+        using var incidentScope = IncidentLogScope(id);
         if (string.IsNullOrWhiteSpace(target))
         {
             throw IncidentException.Invalid("target", "target is required: a step id or \"solution:{id}\".");
@@ -369,6 +377,7 @@ public sealed class WalkthroughService(
     /// <summary>Ticks (or unticks) checklist item <paramref name="index"/> (0-based) of a step.</summary>
     public async Task TickChecklistAsync(Guid id, string stepId, int index, bool done, string user, CancellationToken ct = default)
     {
+        using var incidentScope = IncidentLogScope(id);
         var incident = await OpenAsync(id, ct);
         var content = await PinnedAsync(incident, ct);
         var step = WalkthroughEngine.FindStep(content, stepId)
@@ -389,6 +398,7 @@ public sealed class WalkthroughService(
     /// <summary>Adds a note (at most 4000 characters, no control characters but newlines). Closed incidents take notes too.</summary>
     public async Task<long> AddNoteAsync(Guid id, string? text, string user, CancellationToken ct = default)
     {
+        using var incidentScope = IncidentLogScope(id);
         var note = CleanText(text, "text", MaxNoteLength)
             ?? throw IncidentException.Invalid("text", "text is required: the note, at most 4000 characters.");
         var result = await ChangeAsync(id, user, _ => new IncidentChange([new(IncidentEventTypes.Note, new { text = note })]), ct);
@@ -526,6 +536,7 @@ public sealed class WalkthroughService(
 
     private async Task<IncidentView> CloseAsync(Guid id, string user, string status, string type, string? text, CancellationToken ct)
     {
+        using var incidentScope = IncidentLogScope(id);
         var summary = CleanText(text, "summary", MaxNoteLength);
         await OpenAsync(id, ct);
         await ChangeAsync(id, user, current =>

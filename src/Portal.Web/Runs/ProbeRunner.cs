@@ -1,9 +1,14 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
 using Portal.Probes;
 using Portal.Probes.Contract;
 using Portal.Probes.Network;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 using Portal.Web.Inventory;
+using Portal.Web.Resilience;
 using Serilog.Context;
 
 namespace Portal.Web.Runs;
@@ -23,6 +28,9 @@ public sealed class ProbeRunner(
     IHostApplicationLifetime lifetime,
     Auth.AuditLog audit,
     Hosting.ProbeRunLimiter limiter,
+    TargetBreakers breakers,
+    Observability.PortalMetrics metrics,
+    TimeProvider time,
     ILogger<ProbeRunner> logger,
     RedisRunRelay? relay = null) : IRunControl
 {
@@ -126,50 +134,59 @@ public sealed class ProbeRunner(
     {
         using var runScope = LogContext.PushProperty("RunId", run.Id);
         using var cancel = registry.CancellationFor(run.Id, lifetime.ApplicationStopping);
-        using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
-        timeLimit.CancelAfter(request.Timeout);
+        using var active = metrics.RunStarted(run.Kind);
 
         var output = new RunOutput(run.Id, feed, redactor, options);
         var persist = Task.Run(() => PersistAsync(output.Persisted.Reader), CancellationToken.None);
         output.Status("started", $"{run.Kind} on {run.Environment}/{run.Target}");
 
-        string status;
-        string summary;
+        // The time limit and the target's circuit breaker are Polly strategies (TargetBreakers).
+        var pipeline = breakers.PipelineFor(probe.Descriptor, run.Environment, run.Target);
+        var context = ResilienceContextPool.Shared.Get(cancel.Token);
+        context.Properties.Set(TargetBreakers.TimeLimit, request.Timeout);
+        Outcome<ProbeResult> outcome;
         try
         {
-            Verdict? verdict = null;
-            await foreach (var e in probe.RunAsync(request, timeLimit.Token).WithCancellation(timeLimit.Token))
-            {
-                if (e is Verdict v)
-                {
-                    verdict = v;
-                }
-
-                output.Add(e);
-            }
-
-            verdict ??= output.Add(new Verdict(VerdictStatus.Error, "The probe ended without a verdict."));
-            (status, summary) = (verdict.Status.ToString().ToLowerInvariant(), verdict.Summary);
+            outcome = await pipeline.ExecuteOutcomeAsync(
+                static async (ctx, state) => await RunProbeAsync(state.probe, state.request, state.output, state.redactor, ctx.CancellationToken),
+                context,
+                (probe, request, output, redactor));
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        finally
         {
-            (status, summary) = (RunStatus.Cancelled, lifetime.ApplicationStopping.IsCancellationRequested
-                ? "Cancelled: the portal is shutting down."
-                : "Cancelled by a person before the probe finished.");
-        }
-        catch (OperationCanceledException) when (timeLimit.IsCancellationRequested)
-        {
-            (status, summary) = (RunStatus.Timeout, $"Stopped at the time limit of {request.Timeout.TotalSeconds:0} s.");
-        }
-        catch (Exception ex)
-        {
-            // A probe must not throw; when one does, the run still ends with a reason.
-            // Exception messages can quote what the probe saw (a connection string, a password): only redacted text is logged.
-            logger.LogError("Probe {Kind} threw: {Exception}", run.Kind, redactor.Redact(ex.ToString()));
-            output.Add(new Verdict(VerdictStatus.Error, $"The probe failed: {ex.Message}"));
-            (status, summary) = ("error", $"The probe failed: {ex.Message}");
+            ResilienceContextPool.Shared.Return(context);
         }
 
+        string status;
+        string summary;
+        switch (outcome.Exception)
+        {
+            case null:
+                var verdict = outcome.Result!.Verdict ?? output.Add(new Verdict(VerdictStatus.Error, "The probe ended without a verdict."));
+                (status, summary) = (verdict.Status.ToString().ToLowerInvariant(), verdict.Summary);
+                break;
+            case BrokenCircuitException:
+                summary = CircuitOpen(breakers.For(run.Environment, run.Target), output);
+                status = "fail";
+                break;
+            case OperationCanceledException when cancel.IsCancellationRequested:
+                (status, summary) = (RunStatus.Cancelled, lifetime.ApplicationStopping.IsCancellationRequested
+                    ? "Cancelled: the portal is shutting down."
+                    : "Cancelled by a person before the probe finished.");
+                break;
+            case TimeoutRejectedException:
+                (status, summary) = (RunStatus.Timeout, $"Stopped at the time limit of {request.Timeout.TotalSeconds:0} s.");
+                break;
+            case var ex:
+                // A probe must not throw; when one does, the run still ends with a reason.
+                // Exception messages can quote what the probe saw (a connection string, a password): only redacted text is logged.
+                logger.LogError("Probe {Kind} threw: {Exception}", run.Kind, redactor.Redact(ex.ToString()));
+                output.Add(new Verdict(VerdictStatus.Error, $"The probe failed: {ex.Message}"));
+                (status, summary) = ("error", $"The probe failed: {ex.Message}");
+                break;
+        }
+
+        active.Finished(status);
         summary = redactor.Redact(summary)!;
         output.Finish(status, summary);
         await persist;
@@ -184,6 +201,55 @@ public sealed class ProbeRunner(
         }
 
         logger.LogInformation("Run {Kind} on {Environment}/{Target} ended {Status}: {Summary}", run.Kind, run.Environment, run.Target, status, summary);
+    }
+
+    /// <summary>Runs the probe to its end, feeding its events to the run's output. Cancellation (a person, shutdown, the time limit) surfaces as OperationCanceledException.</summary>
+    private static async ValueTask<Outcome<ProbeResult>> RunProbeAsync(IProbe probe, ProbeRequest request, RunOutput output, Redactor redactor, CancellationToken ct)
+    {
+        try
+        {
+            Verdict? verdict = null;
+            await foreach (var e in probe.RunAsync(request, ct).WithCancellation(ct))
+            {
+                if (e is Verdict v)
+                {
+                    verdict = v;
+                }
+
+                output.Add(e);
+            }
+
+            return Outcome.FromResult(new ProbeResult(verdict, redactor.Redact(verdict?.Summary) ?? "", new Dictionary<string, string>(output.Findings)));
+        }
+        catch (Exception ex)
+        {
+            return Outcome.FromException<ProbeResult>(ex);
+        }
+    }
+
+    /// <summary>
+    /// The answer of an open breaker, at once and without contacting the target: since when, the last
+    /// error, when it will be tried again. The last error's finding is repeated, so a walkthrough
+    /// branches as it would have on a run that reached the target and failed the same way.
+    /// </summary>
+    private string CircuitOpen(TargetBreaker breaker, RunOutput output)
+    {
+        var state = breaker.Snapshot(time.GetUtcNow());
+        var since = state.OpenSince ?? time.GetUtcNow();
+        var lastError = state.LastError ?? "unknown";
+        output.Add(new OutputLine($"Not contacting {breaker.Environment}/{breaker.Target}: its circuit breaker is open.", OutputStream.Info));
+        output.Add(new Finding("circuit.state", BreakerState.Open));
+        output.Add(new Finding("circuit.open_since", since.ToString("O", CultureInfo.InvariantCulture)));
+        output.Add(new Finding("circuit.last_error", lastError));
+        if (lastError.Split(':', 2)[0].Split('=', 2) is [var key, var value] && key.EndsWith(".error", StringComparison.Ordinal))
+        {
+            output.Add(new Finding(key, value));
+        }
+
+        var retry = state.RetryAt is { } at ? $" One run will test it again after {at:HH:mm:ss} UTC." : "";
+        var summary = $"Circuit open since {since:yyyy-MM-dd HH:mm:ss} UTC, last error: {lastError}. The target was not contacted.{retry}";
+        output.Add(new Verdict(VerdictStatus.Fail, summary));
+        return summary;
     }
 
     /// <summary>Writes events in batches; the last batch is written before the run is marked finished.</summary>

@@ -47,6 +47,8 @@ public sealed class PortalBrowserFixture : IAsyncLifetime
         // The first page of a fresh host also pays for JIT and the guide import; later ones are quick.
         Assertions.SetDefaultExpectTimeout(15_000);
         _portal.Settings["Portal:Limits:CircuitsPerUser"] = CircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // A breaker a test opened stays open while the test looks at it, however slow the machine.
+        _portal.Settings["Portal:Resilience:BreakDuration"] = "00:10:00";
         await _portal.InitializeAsync();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -13,7 +13,11 @@ public sealed class RunStreamTests
     {
         var registry = new RunRegistry(new RunnerOptions(), TimeProvider.System);
         await using var db = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
-        var stream = new RunStream(registry, new RunStore(db), TimeProvider.System);
+        var state = new Portal.Web.Resilience.PortalDegradedState(TimeProvider.System);
+        var journal = new Portal.Web.Resilience.DegradedJournal(
+            new Portal.Web.Resilience.ResilienceOptions { DataPath = Path.Combine(Path.GetTempPath(), $"portal-runstream-{Guid.NewGuid():N}") },
+            state, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Portal.Web.Resilience.DegradedJournal>.Instance);
+        var stream = new RunStream(registry, new RunStore(db, state, journal, new Portal.Web.Resilience.PortalInstance()), TimeProvider.System);
         var runId = Guid.NewGuid();
         var feed = registry.Open(runId);
         feed.Append(new RunEvent(runId, 1, DateTimeOffset.UtcNow, RunEventTypes.Status, Text: "started", Key: "started"));

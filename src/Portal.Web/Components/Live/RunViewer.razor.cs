@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
 using Microsoft.JSInterop;
@@ -117,6 +118,12 @@ public sealed partial class RunViewer : IAsyncDisposable
             });
         }
     }
+
+    /// <summary>When the target's breaker opened, as the runner recorded it (circuit.open_since, ISO 8601).</summary>
+    private string CircuitSince() =>
+        DateTimeOffset.TryParse(_view.Findings.GetValueOrDefault("circuit.open_since"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)
+            : "";
 
     private void StopAsync()
     {

@@ -32,6 +32,8 @@ public sealed partial class TargetsPage
 
     private readonly Dictionary<string, SshStatus?> _ssh = new(StringComparer.Ordinal);
 
+    [Inject] public required Portal.Web.Resilience.TargetBreakers Breakers { get; init; }
+
     [Inject] public required IStringLocalizer<SharedResource> L { get; init; }
 
     /// <summary>?env= opens that environment; otherwise "local", otherwise the first.</summary>
@@ -154,6 +156,7 @@ public sealed partial class TargetsPage
         try
         {
             var deleted = await Inventory.DeleteTargetAsync(target.Environment, target.Name);
+            await Breakers.ResetAsync(target.Environment, target.Name);
             var who = Auth is null ? "" : (await Auth).User.Identity?.Name ?? "";
             await Audit.WriteAsync(who, "ui", "target.delete", $"{target.Environment}/{target.Name}", deleted ? "success" : "not found");
             Snackbar.Add(L["Targets.Deleted", target.Name], Severity.Success);
@@ -162,6 +165,14 @@ public sealed partial class TargetsPage
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
         {
             Snackbar.Add(L["Targets.LoadFailed", ex.Message], Severity.Error);
+        }
+    }
+
+    private async Task RefreshAsync()
+    {
+        if (_environment is not null)
+        {
+            await LoadTargetsAsync(_environment);
         }
     }
 
