@@ -4,12 +4,24 @@ using System.Diagnostics.Metrics;
 namespace Portal.Web.Observability;
 
 /// <summary>
-/// The hook for degraded mode: whoever detects that the portal runs without its PostgreSQL or
-/// Redis calls <see cref="Set"/>; /metrics shows portal_degraded{dependency="…"} 1 while it
-/// lasts. Both dependencies read 0 until someone says otherwise.
+/// Degraded mode on /metrics: portal_degraded{dependency="postgres|redis"} is 1 while
+/// <see cref="Resilience.PortalDegradedState"/> says the portal runs without it; <see cref="Set"/>
+/// lets anything else that degrades report itself the same way.
 /// </summary>
 public sealed class DegradedModeGauge
 {
+    public DegradedModeGauge(Resilience.PortalDegradedState state)
+    {
+        void Follow()
+        {
+            Set("postgres", state.DatabaseDown);
+            Set("redis", state.RedisDown);
+        }
+
+        state.Changed += Follow;
+        Follow();
+    }
+
     private readonly ConcurrentDictionary<string, bool> _degraded = new(StringComparer.Ordinal)
     {
         ["postgres"] = false,
