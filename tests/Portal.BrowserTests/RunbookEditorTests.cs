@@ -8,12 +8,15 @@ namespace Portal.BrowserTests;
 
 /// <summary>The runbook editor and its history in Chromium: edit, save, history, diff, revert, conflicts.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class RunbookEditorTests(PortalBrowserFixture fixture)
+public sealed class RunbookEditorTests(IsolatedPortalFixture isolated) : IClassFixture<IsolatedPortalFixture>
 {
+    // Its own portal and database: the edits it saves must not show in the other tests' catalog.
+    private readonly PortalBrowserFixture _fixture = isolated.Portal;
+
     [Fact]
     public async Task EditStep_Save_ShowsInHistoryWithDiff_AndRevertMakesANewVersion()
     {
-        await using var session = await fixture.OpenSessionAsync(new() { Locale = "en", SignedIn = true });
+        await using var session = await _fixture.OpenSessionAsync(new() { Locale = "en", SignedIn = true });
         var page = session.Page;
         await session.GotoAsync("/runbooks/high-cpu/edit");
 
@@ -52,8 +55,8 @@ public sealed class RunbookEditorTests(PortalBrowserFixture fixture)
     [Fact]
     public async Task ConcurrentEdit_InASecondBrowser_IsRefusedWithBothChangesShown()
     {
-        await using var first = await fixture.OpenSessionAsync(new() { Locale = "en", SignedIn = true });
-        await using var second = await fixture.OpenSessionAsync(new() { Locale = "zh-CN", SignedIn = true });
+        await using var first = await _fixture.OpenSessionAsync(new() { Locale = "en", SignedIn = true });
+        await using var second = await _fixture.OpenSessionAsync(new() { Locale = "zh-CN", SignedIn = true });
         await first.GotoAsync("/runbooks/tls/edit");
         await second.GotoAsync("/runbooks/tls/edit");
 
@@ -79,7 +82,7 @@ public sealed class RunbookEditorTests(PortalBrowserFixture fixture)
     [Fact]
     public async Task Editor_Draft_SurvivesARefresh()
     {
-        await using var session = await fixture.OpenSessionAsync(new() { Locale = "zh-CN", SignedIn = true, Width = 390, Height = 844, IsMobile = true });
+        await using var session = await _fixture.OpenSessionAsync(new() { Locale = "zh-CN", SignedIn = true, Width = 390, Height = 844, IsMobile = true });
         var page = session.Page;
         await session.GotoAsync("/runbooks/redis-connection/edit");
         await page.Locator("input[data-testid=editor-title-zh-CN]").FillAsync("Redis连接问题（草稿）");

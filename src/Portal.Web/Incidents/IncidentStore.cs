@@ -134,9 +134,16 @@ public sealed class IncidentStore(NpgsqlDataSource db, PortalDegradedState state
     /// <summary>The whole timeline, in order.</summary>
     public async Task<IReadOnlyList<IncidentEvent>> ReadEventsAsync(Guid id, CancellationToken ct)
     {
-        if (Local(id) is { Timeline: { } local })
+        if (Local(id) is { } entry0)
         {
-            return local;
+            // A copy: the journaled timeline keeps growing while the caller reads it.
+            lock (entry0)
+            {
+                if (entry0.Timeline is { } local)
+                {
+                    return [.. local];
+                }
+            }
         }
 
         if (state.DatabaseDown)

@@ -99,6 +99,7 @@ public sealed class RunViewTests
         ]);
 
         Assert.True(view.IsFinished);
-        Assert.Equal("78000 lines dropped (output limit 20000 lines); the last 2000 lines follow.", view.Notice);
+        Assert.Equal("78000 lines dropped (output limit 20000 lines); the last 2000 lines follow.", view.Dropped);
+        Assert.Null(view.Notice);
     }
 }

@@ -12,7 +12,6 @@ public sealed class RunView(int maxLines = RunView.DefaultMaxLines)
     public const int DefaultMaxLines = 10_000;
 
     private readonly List<RunEvent> _lines = new(Math.Min(maxLines, 1024));
-    private bool _noticeIsFinal;
 
     public IReadOnlyList<RunEvent> Lines => _lines;
 
@@ -68,13 +67,12 @@ public sealed class RunView(int maxLines = RunView.DefaultMaxLines)
                 case RunEventTypes.Status when e.IsTerminal:
                     Status = e.Value ?? "error";
                     Summary = e.Text;
-                    // "Dropping…" is progress and ends with the run; "N lines dropped" is part of the result
-                    // and stays (the firehose benchmark found the page forgot it at the end).
-                    Notice = _noticeIsFinal ? Notice : null;
+                    // "Dropping…" is progress and ends with the run; "N lines dropped" (Dropped) is part of
+                    // the result and stays.
+                    Notice = null;
                     break;
                 case RunEventTypes.Status when e.Key is "dropping":
                     Notice = e.Text;
-                    _noticeIsFinal = e.Key == "dropped";
                     break;
                 case RunEventTypes.Status when e.Key is "dropped":
                     Notice = null;
