@@ -69,7 +69,7 @@ public sealed class JournalTailProbeTests
             echo "2025-06-24T10:00:02+0000 host platform-api[812]: PermissionError: [Errno 13] Permission denied: '/var/log/platform/api.log'"
             echo "2025-06-24T10:00:03+0000 host platform-api[812]: psycopg2.OperationalError: connection to server at 127.0.0.1 port 5432 failed: Connection refused"
             echo "2025-06-24T10:00:04+0000 host kernel: Out of memory: Killed process 812 (python3)"
-            echo "args: $*"
+            echo "args: $* pid: $$"
             exec sleep 60
             """.Replace("\r", string.Empty));
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -86,7 +86,10 @@ public sealed class JournalTailProbeTests
         Assert.DoesNotContain("journal.match.config_error", result.Findings.Keys);
         Assert.Equal("5", result.Findings["journal.lines"]);
         Assert.Contains("args: -u platform-api -n 200 --no-pager -o short-iso -f", result.Output, StringComparison.Ordinal);
-        Assert.True(await HostTestSupport.WaitUntilAsync(() => HostTestSupport.ChildrenNamed("sleep").Count == 0, TimeSpan.FromSeconds(2)));
+        // This run's own follower (other tests run sleeps of their own at the same time) is gone.
+        var pid = System.Text.RegularExpressions.Regex.Match(result.Output, @"pid: (\d+)").Groups[1].Value;
+        Assert.NotEmpty(pid);
+        Assert.True(await HostTestSupport.WaitUntilAsync(() => !Directory.Exists($"/proc/{pid}"), TimeSpan.FromSeconds(5)), $"journalctl stand-in {pid} still runs");
         Directory.Delete(dir, recursive: true);
     }
 
