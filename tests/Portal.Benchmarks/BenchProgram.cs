@@ -23,7 +23,7 @@ public static class BenchProgram
           live       probe line -> browser DOM latency (20 pages); a 10,000 lines/s firehose
           probes     probes vs redis-cli / psql / curl, and vs prometheus-blackbox-exporter
           search     runbook search over 10,000 generated runbooks
-          sweep      triage sweep (TODO hook until the sweep lands)
+          sweep      triage sweep, healthy and with one target black-holed
           micro      BenchmarkDotNet: redaction, output buffering, rule evaluation
           report     write docs/benchmarks.md from the results folder (--doc PATH)
         Needs PORTAL_TEST_PG / PORTAL_TEST_REDIS / PORTAL_TEST_CHROMIUM like the tests (scripts/bench.sh sets them).
@@ -68,7 +68,7 @@ public static class BenchProgram
                     await new SearchBenchmark(quick ? 1_000 : 10_000, 10).RunAsync(results);
                     break;
                 case "sweep":
-                    await SweepBenchmark.RunAsync(results);
+                    await SweepBenchmark.RunAsync(results, quick ? 3 : 10);
                     break;
                 case "micro":
                     MicroBenchmarks.Run(results, Path.Combine(outDir, "bdn"), quick);

@@ -121,7 +121,7 @@ public static class BenchReport
           timed through each `IRunbookSearchSubject` (`Search/IRunbookSearchSubject.cs`): today the catalog read
           plus the in-memory filter, in process and through `GET /api/runbooks?q=`. The PostgreSQL search of the
           runbook editor work plugs in there.
-        - **sweep**: a TODO hook (`Sweep/SweepBenchmark.cs`) until the triage sweep lands.
+        - **sweep**: `POST /api/triage` then `GET` until done, through the API: a healthy environment, then with one HTTP target that accepts and never answers.
         - **micro**: BenchmarkDotNet 0.15.8, in-process toolchain, short job (3 warm-ups, 8 iterations),
           MemoryDiagnoser: redaction (`Redactor`), output buffering (`RunOutput` into `RunFeed`, a viewer's batch
           read), rule evaluation (`Condition.Evaluate`, `WalkthroughEngine.Recommend`). Full tables in
